@@ -1,0 +1,129 @@
+"""Portail de préinscription aux examens professionnels."""
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from pathlib import Path
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import KNOWN_WEAK_KEYS, Config, config_for_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.from_object(config or config_for_env())
+    app.config.update(overrides)
+    check_secret_key(app)
+    register_proxy(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_templates(app)
+    register_errors(app)
+    register_commands(app)
+    return app
+
+
+def check_secret_key(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY") or ""
+    if app.config["ENV_NAME"] in {"development", "testing"}:
+        return
+    if len(key) < 32 or key in KNOWN_WEAK_KEYS:
+        raise RuntimeError(
+            "SECRET_KEY manquante ou trop faible : définissez une clé aléatoire d'au moins 32 caractères "
+            "(par exemple `python -c \"import secrets; print(secrets.token_urlsafe(48))\"`)."
+        )
+
+
+def register_proxy(app: Flask) -> None:
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from .database import configure_engine
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    app.config.setdefault("USE_SESSION_FOR_NEXT", True)
+    with app.app_context():
+        configure_engine(db.engine)
+    from . import auth  # noqa: F401  (registers the user loader)
+
+
+BLUEPRINTS = (
+    ("accueil", None),
+    ("gestionnaire", "/gestionnaire"),
+    ("etablissement", "/etablissement"),
+    ("inscription", "/inscription"),
+    ("public", "/public"),
+    ("api", "/api/v1"),
+)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Each service is a package holding ``bp`` and a ``views`` module declaring its routes."""
+    for name, prefix in BLUEPRINTS:
+        package = import_module(f".{name}", __name__)
+        import_module(f".{name}.views", __name__)
+        app.register_blueprint(package.bp, url_prefix=prefix)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from . import access, auth
+    from .headers import register_security_headers
+
+    app.before_request(auth.enforce_absolute_timeout)
+    app.before_request(auth.set_actor)
+    app.before_request(access.enforce_access)
+    register_security_headers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from .services import campagne, verrou
+    from .templating import register_templating
+
+    register_templating(app)
+
+    @app.context_processor
+    def _common():
+        values = {"academie": app.config["ACADEMIE"]}
+        if request.blueprint in {"etablissement", "inscription", "public"}:
+            lock = verrou.current()
+            if lock is not None:
+                values["maintenance"] = {
+                    "message": "La base est verrouillée pour une opération de chargement : "
+                               "la consultation reste possible, les modifications sont "
+                               "momentanément refusées."
+                }
+        session_courante = g.get("session_examen") or campagne.current_session()
+        if session_courante is not None:
+            values["session_examen"] = session_courante
+            values["academie"] = session_courante.academie
+        return values
+
+
+def register_errors(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import register_commands as register
+
+    register(app)

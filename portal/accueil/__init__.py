@@ -1,0 +1,4 @@
+"""Home page and legal pages."""
+from flask import Blueprint
+
+bp = Blueprint("accueil", __name__)

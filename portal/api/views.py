@@ -1,0 +1,5 @@
+"""Routes of the api blueprint (being built)."""
+from flask import abort  # noqa: F401
+
+from ..access import allow
+from . import bp

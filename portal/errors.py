@@ -1,0 +1,66 @@
+"""One error page for every status, a friendly expired-form page, and a 500 that rolls
+back and shows an incident reference instead of a trace."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .services import DatabaseLocked
+
+TITLES = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée. Vérifiez les informations saisies."),
+    401: ("Authentification requise", "Cette adresse demande un jeton d'accès valide."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "La page demandée n'existe pas ou n'est plus disponible."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible de cette manière."),
+    413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
+    429: ("Trop de demandes", "Trop de demandes ont été reçues. Patientez quelques minutes avant de réessayer."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite. Nos équipes ont été prévenues."),
+    503: ("Service momentanément indisponible", "Le service est momentanément indisponible."),
+}
+
+
+def render_error(code: int, message: str | None = None, **extra):
+    title, default = TITLES.get(code, (f"Erreur {code}", "Une erreur s'est produite."))
+    if request.path.startswith("/api/"):
+        return {"erreur": title, "message": message or default, **{k: v for k, v in extra.items()
+                                                                     if k == "incident_id"}}, code
+    return render_template("errors/error.html", code=code, title=title, message=message or default,
+                           **extra), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        db.session.rollback()
+        return render_error(400, "Le formulaire a expiré ou n'est plus valide. Rechargez la page "
+                                 "et saisissez à nouveau vos informations.")
+
+    @app.errorhandler(DatabaseLocked)
+    def locked(exc: DatabaseLocked):
+        db.session.rollback()
+        body, code = render_error(503, exc.message, retry_after="quelques minutes")
+        return body, code, {"Retry-After": "300"}
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(_exc):
+        return render_error(429)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code and exc.code >= 400:
+            db.session.rollback()
+            return render_error(exc.code, None)
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        incident = uuid.uuid4().hex[:12]
+        app.logger.exception("incident %s on %s %s", incident, request.method, request.path)
+        return render_error(500, incident_id=incident)

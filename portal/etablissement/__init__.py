@@ -1,0 +1,4 @@
+"""School heads: tracking their establishment's registrations."""
+from flask import Blueprint
+
+bp = Blueprint("etablissement", __name__)

@@ -1,0 +1,17 @@
+"""Routes of the etablissement blueprint (being built)."""
+from flask import abort
+
+from ..access import allow
+from . import bp
+
+
+@bp.route("/connexion", methods=("GET", "POST"))
+@allow("tous")
+def login():
+    abort(404)
+
+
+@bp.route("/mot-de-passe", methods=("GET", "POST"))
+@allow("etablissement", "etablissement_mdp_defaut")
+def change_password():
+    abort(404)

@@ -1,0 +1,46 @@
+"""French display of dates, times and numbers (Babel), used by templates and PDFs."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def to_paris(moment: datetime) -> datetime:
+    """Storage is naive UTC: attach UTC, convert to Paris time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(PARIS)
+
+
+def from_paris(moment: datetime) -> datetime:
+    """A naive Paris wall-clock time (as typed by a manager) to naive UTC for storage."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def format_date(value: date | None, fmt: str = "dd/MM/yyyy") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_paris(value).date()
+    return _format_date(value, fmt, locale="fr_FR")
+
+
+def format_datetime(value: datetime | None, fmt: str = "dd/MM/yyyy 'à' HH'h'mm") -> str:
+    if value is None:
+        return ""
+    return _format_datetime(to_paris(value), fmt, locale="fr_FR")
+
+
+def format_long_date(value: date | None) -> str:
+    return format_date(value, "d MMMM yyyy")
+
+
+def format_number(value: int | float) -> str:
+    return f"{value:,}".replace(",", "\u202f")

@@ -1,0 +1,4 @@
+"""Individual candidates registering outside any school."""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)

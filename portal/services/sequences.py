@@ -1,0 +1,33 @@
+"""Session counters: registration numbers N and the change sequence of unloads.
+
+Each value comes from ``UPDATE ... SET n = n + 1 RETURNING n`` inside the writing
+transaction. The row stays locked until commit, so values are unique, gapless (a
+rolled-back transaction gives its value back) and handed out in commit order, which is
+what makes the unload cursor safe.
+"""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import SessionExamen
+
+
+def next_numero(session_id: int) -> int:
+    return db.session.execute(
+        update(SessionExamen)
+        .where(SessionExamen.id == session_id)
+        .values(dernier_numero=SessionExamen.dernier_numero + 1)
+        .returning(SessionExamen.dernier_numero)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def next_changement(session_id: int) -> int:
+    return db.session.execute(
+        update(SessionExamen)
+        .where(SessionExamen.id == session_id)
+        .values(dernier_changement=SessionExamen.dernier_changement + 1)
+        .returning(SessionExamen.dernier_changement)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()

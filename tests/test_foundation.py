@@ -1,0 +1,113 @@
+"""The application skeleton: configuration, migrations, access declarations, headers."""
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.config import Config, TestingConfig
+from portal.extensions import db
+from portal.headers import CSP
+
+
+def _diff_after_upgrade(url: str) -> list:
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        db.engine.dispose()
+    return diff
+
+
+def test_migrations_build_the_models_schema_on_sqlite(tmp_path):
+    assert _diff_after_upgrade(f"sqlite:///{tmp_path / 'm.sqlite'}") == []
+
+
+@pytest.mark.postgres
+def test_migrations_build_the_models_schema_on_postgresql(postgres_url):
+    from tests import conftest
+
+    assert _diff_after_upgrade(postgres_url) == []
+    conftest._PG_SCHEMA_READY.discard(postgres_url)
+
+
+@pytest.mark.parametrize("key", ["", "dev", "short-key", "dev-insecure-key-change-me-0123456789abcdef"])
+def test_production_refuses_to_start_without_a_strong_secret_key(key):
+    class Prod(Config):
+        SECRET_KEY = key
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Prod)
+
+
+def test_production_config_is_hardened():
+    class Prod(Config):
+        SECRET_KEY = "x" * 48
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    app = create_app(Prod)
+    assert app.debug is False
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    assert not app.config.get("LOGIN_DISABLED")
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+
+
+def test_every_route_declares_who_may_use_it(app):
+    missing = [rule.endpoint for rule in app.url_map.iter_rules()
+               if rule.endpoint != "static" and getattr(app.view_functions[rule.endpoint], "access", None) is None]
+    assert missing == []
+
+
+def test_home_page_presents_the_four_services(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for link in ("/gestionnaire/connexion", "/etablissement/connexion", "/inscription/", "/public/"):
+        assert f'href="{link}"' in page
+    assert '<html lang="fr"' in page
+
+
+@pytest.mark.parametrize("path", ["/", "/page-inexistante", "/accessibilite"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert "unsafe-inline" not in CSP
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in CSP
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_page_gets_a_french_404(client):
+    response = client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
