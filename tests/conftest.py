@@ -306,3 +306,35 @@ def now_paris_naive() -> datetime:
     from portal.formatting import to_paris
 
     return to_paris(utcnow()).replace(tzinfo=None)
+
+
+@pytest.fixture
+def make_inscription(app):
+    """A registration inserted through the shared primitive (no business rule checked)."""
+    from portal.models import Candidat
+    from portal.services.inscriptions import insert_inscription
+
+    counter = iter(range(1, 100_000))
+
+    def make(session_examen, specialite, etablissement=None, *, statut: str = "active", forme: str = "globale",
+             section_europeenne: bool = False, candidat: dict | None = None, **overrides):
+        n = next(counter)
+        person = dict(nom_naissance=f"NOM{n}", prenom1="Alex", sexe="F", date_naissance=date(2008, 3, 1),
+                      commune_naissance="Lyon", pays_naissance="France", nationalite="Française",
+                      statut="scolaire" if etablissement is not None else "individuel",
+                      email=f"candidat{n}@example.org")
+        person.update(candidat or {})
+        inscription = insert_inscription(
+            session_examen=session_examen, candidat=Candidat(**person), auteur="test",
+            etablissement_id=etablissement.id if etablissement is not None else None,
+            examen_id=specialite.examen_id, specialite_id=specialite.id, forme=forme,
+            section_europeenne=section_europeenne,
+            source="etablissement" if etablissement is not None else "public", **overrides)
+        if statut == "annulee":
+            from portal.services.inscriptions import set_cancelled
+
+            set_cancelled(inscription, True, par="test")
+        db.session.commit()
+        return inscription
+
+    return make

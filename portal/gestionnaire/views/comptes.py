@@ -1,8 +1,8 @@
 """Routes of the gestionnaire blueprint (being built)."""
 from flask import abort
 
-from ..access import allow
-from . import bp
+from ...access import allow
+from .. import bp
 
 
 @bp.route("/connexion", methods=("GET", "POST"))

@@ -1,0 +1,2 @@
+"""Manager routes: campagne (being built)."""
+from .. import bp  # noqa: F401

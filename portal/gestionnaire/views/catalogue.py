@@ -1,0 +1,2 @@
+"""Manager routes: catalogue (being built)."""
+from .. import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Manager routes: chargements (being built)."""
+from .. import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Manager routes: dechargements (being built)."""
+from .. import bp  # noqa: F401

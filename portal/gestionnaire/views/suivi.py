@@ -1,0 +1,2 @@
+"""Manager routes: suivi (being built)."""
+from .. import bp  # noqa: F401
