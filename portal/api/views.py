@@ -1,5 +1,57 @@
-"""Routes of the api blueprint (being built)."""
-from flask import abort  # noqa: F401
+"""Token-protected JSON API of the downstream exam-organisation system (GET only).
+
+``/api/v1/inscriptions?since=<cursor>&limit=<n>`` pages through the changes of the
+current session in commit order (see ``services.exports``); the client keeps
+``next_cursor`` and sends it back as ``since`` until ``has_more`` is false.
+"""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
 
 from ..access import allow
+from ..database import writes_on_get
+from ..errors import render_error
+from ..extensions import db
+from ..services import campagne, exports
 from . import bp
+from .openapi import LIMIT_DEFAULT, LIMIT_MAX, openapi_document
+
+
+def _int_param(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    """A query parameter that must be an integer in range; ValueError with a French message."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise ValueError(f"Le paramètre « {name} » doit être un nombre entier positif ou nul.")
+    value = int(raw)
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ValueError(f"Le paramètre « {name} » doit être compris entre {minimum} et {maximum}.")
+    return value
+
+
+@bp.route("/inscriptions")
+@allow("api")
+@writes_on_get
+def list_inscriptions():
+    try:
+        since = _int_param("since", 0, 0)
+        limit = _int_param("limit", LIMIT_DEFAULT, 1, LIMIT_MAX)
+    except ValueError as exc:
+        return render_error(400, str(exc))
+    session_examen = campagne.current_session()
+    if session_examen is None:
+        return render_error(404, "Aucune session d'examen n'est en cours.")
+    items, next_cursor, has_more = exports.page_since(session_examen, since, limit)
+    if items:
+        exports.record_api_export(session_examen, since=since, next_cursor=next_cursor, count=len(items),
+                                  acteur=f"jeton {g.api_token.prefixe} ({g.api_token.nom})")
+    db.session.commit()
+    return jsonify(inscriptions=items, next_cursor=next_cursor, has_more=has_more)
+
+
+@bp.route("/openapi.json")
+@allow("tous")
+def openapi():
+    return jsonify(openapi_document(server_url=request.host_url.rstrip("/") + "/api/v1",
+                                    version=current_app.config.get("API_VERSION", "1.0.0")))

@@ -1,0 +1,131 @@
+"""The token-protected JSON API of the downstream system, and its OpenAPI document."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Echange
+from portal.services import api_tokens
+from portal.services.inscriptions import mark_changed, set_cancelled
+
+from .dechargements_fixtures import api_token, specialite  # noqa: F401
+
+
+def _get(client, clair, **params):
+    return client.get("/api/v1/inscriptions", query_string=params, headers={"Authorization": f"Bearer {clair}"})
+
+
+@pytest.mark.parametrize("header", [None, "Bearer ", "Bearer pas-un-jeton", "Basic dXNlcjpwYXNz"])
+def test_missing_or_wrong_token_gets_401_json(client, session_examen, api_token, header):
+    response = client.get("/api/v1/inscriptions", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.is_json and response.json["erreur"] == "Authentification requise"
+
+
+def test_revoked_token_gets_401(client, session_examen, api_token):
+    token, clair = api_token
+    assert _get(client, clair).status_code == 200
+    api_tokens.revoke_token(token)
+    db.session.commit()
+    assert _get(client, clair).status_code == 401
+
+
+def test_valid_token_reads_changes_in_sequence_order(client, session_examen, specialite, make_inscription,
+                                                     api_token, make_etablissement):
+    etab = make_etablissement(specialites=[specialite])
+    first = make_inscription(session_examen, specialite, etab)
+    second = make_inscription(session_examen, specialite)
+    response = _get(client, api_token[1])
+    assert response.status_code == 200
+    body = response.json
+    assert [i["numero_version"] for i in body["inscriptions"]] == [f"{first.numero}-0", f"{second.numero}-0"]
+    assert body["next_cursor"] == second.seq and body["has_more"] is False
+    item = body["inscriptions"][0]
+    assert item["etablissement"] == etab.code and item["specialite"] == specialite.code
+    assert item["candidat"]["nom_naissance"] == first.candidat.nom_naissance
+    assert item["candidat"]["date_naissance"] == "2008-03-01"
+    assert body["inscriptions"][1]["etablissement"] is None
+
+
+def test_cursor_paging_over_three_pages_gives_each_change_once(client, session_examen, specialite,
+                                                               make_inscription, api_token):
+    created = [make_inscription(session_examen, specialite) for _ in range(7)]
+    seen, since, pages = [], 0, 0
+    while True:
+        body = _get(client, api_token[1], since=since, limit=3).json
+        pages += 1
+        seen += [i["numero"] for i in body["inscriptions"]]
+        since = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    assert pages == 3
+    assert seen == [i.numero for i in created]
+
+    # Later changes (a modification, a cancellation) come once each, after the cursor.
+    created[0].version += 1
+    mark_changed(created[0])
+    set_cancelled(created[1], True, par="test")
+    db.session.commit()
+    body = _get(client, api_token[1], since=since).json
+    assert [(i["numero"], i["version"], i["statut"]) for i in body["inscriptions"]] == [
+        (created[0].numero, 1, "active"), (created[1].numero, 0, "annulee")]
+    assert _get(client, api_token[1], since=body["next_cursor"]).json == {
+        "inscriptions": [], "next_cursor": body["next_cursor"], "has_more": False}
+
+
+def test_api_calls_returning_data_are_recorded_and_audited(client, session_examen, specialite, make_inscription,
+                                                           api_token):
+    make_inscription(session_examen, specialite)
+    make_inscription(session_examen, specialite)
+    body = _get(client, api_token[1], since=0).json
+    _get(client, api_token[1], since=body["next_cursor"])  # nothing new: not recorded
+
+    echange = db.session.scalars(select(Echange).where(Echange.type == "export_api")).one()
+    assert (echange.curseur_debut, echange.curseur_fin, echange.nb_lignes, echange.etat) == (0, 2, 2, "succes")
+    assert api_token[0].prefixe in echange.acteur
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "dechargement.api")).one()
+    assert event.actor_type == "api"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"since": "abc"}, "since"),
+    ({"since": "-1"}, "since"),
+    ({"limit": "0"}, "limit"),
+    ({"limit": "5001"}, "limit"),
+    ({"limit": "1e3"}, "limit"),
+])
+def test_bad_parameters_get_a_400_in_french(client, session_examen, api_token, params, message):
+    response = _get(client, api_token[1], **params)
+    assert response.status_code == 400
+    assert response.is_json and f"« {message} »" in response.json["message"]
+    assert db.session.scalar(select(Echange.id)) is None
+
+
+def test_limit_up_to_5000_is_accepted(client, session_examen, api_token):
+    assert _get(client, api_token[1], limit=5000).status_code == 200
+
+
+def test_openapi_document_describes_the_endpoint(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.data)
+    assert document["openapi"].startswith("3.1")
+    operation = document["paths"]["/inscriptions"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"since", "limit"}
+    assert {"200", "400", "401"} <= set(operation["responses"])
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    schema = document["components"]["schemas"]["Inscription"]
+    assert {"numero", "version", "statut", "seq", "candidat"} <= set(schema["properties"])
+
+
+def test_openapi_schema_matches_what_the_api_returns(client, session_examen, specialite, make_inscription,
+                                                     api_token):
+    make_inscription(session_examen, specialite)
+    document = client.get("/api/v1/openapi.json").json
+    [item] = _get(client, api_token[1]).json["inscriptions"]
+    schemas = document["components"]["schemas"]
+    assert set(item) == set(schemas["Inscription"]["properties"])
+    assert set(item["candidat"]) == set(schemas["Candidat"]["properties"])
