@@ -1,11 +1,165 @@
-"""Routes of the inscription blueprint (being built)."""
-from flask import abort
+"""Pupils registering from a school computer opened with the registration password.
 
+The computer's session holds the establishment (``poste``) and the draft of the pupil
+being registered; "Nouvelle inscription" drops everything of that pupil.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from .. import auth
 from ..access import allow
+from ..database import writes_on_get
+from ..extensions import db
+from ..forms_common import EtapeIncomplete, Parcours, attach_error, run_step, step_context
+from ..models import Etablissement, Inscription
+from ..services import DatabaseLocked, ServiceError, audit, campagne, candidatures, passwords, throttle
 from . import bp
+from .forms import ConfirmForm, PosteLoginForm
+
+DRAFT_KEY = "brouillon"
+LAST_KEY = "derniere_inscription"
+# Pages of the pupil flow, usable only while the service is open.
+FLOW_ENDPOINTS = {"inscription.fill_step", "inscription.review_inscription"}
+
+
+def _parcours() -> Parcours:
+    ctx = candidatures.Contexte(campagne.current_session(), "etablissement", g.poste)
+    return Parcours(ctx, DRAFT_KEY, adresse_requise=False)
+
+
+def _layout() -> dict:
+    return {"account_label": f"{g.poste.nom} ({g.poste.code})", "logout_url": url_for(".close_poste")}
+
+
+def _step_url(step: str) -> str:
+    if step == "recapitulatif":
+        return url_for(".review_inscription")
+    return url_for(".fill_step", etape=step)
+
+
+@bp.before_request
+def guard_service():
+    """The flow stops when the service closes; a locked database still lets pages be read."""
+    if request.endpoint not in FLOW_ENDPOINTS or g.get("poste") is None:
+        return None
+    etat = candidatures.etat_poste(g.poste, campagne.current_session(), verifier_verrou=False)
+    if not etat.ouvert:
+        return render_template("inscription/ferme.html", etat=etat, etablissement=g.poste, **_layout()), 403
+    return None
 
 
 @bp.route("/", methods=("GET", "POST"))
 @allow("tous")
 def login():
-    abort(404)
+    if session.get("poste") and request.method == "GET":
+        return redirect(url_for(".fill_step", etape="identite"))
+    form = PosteLoginForm()
+    if not form.validate_on_submit():
+        return render_template("inscription/login.html", form=form)
+    code, ip = form.code.data.upper(), request.remote_addr or ""
+    wait = throttle.POSTE_LOGIN.blocked_for(code, ip)
+    if wait is not None:
+        form.form_errors.append(throttle.wait_message(wait))
+        return render_template("inscription/login.html", form=form), 429
+    etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code, Etablissement.actif.is_(True)))
+    if not passwords.verify_password(etab.inscription_password_hash if etab else None, form.password.data):
+        throttle.POSTE_LOGIN.fail(code, ip)
+        audit.record("poste.connexion", outcome="echec", objet_type="Etablissement", objet_id=code,
+                     etablissement_code=etab.code if etab else None)
+        db.session.commit()
+        form.form_errors.append("Code d'établissement ou mot de passe incorrect.")
+        return render_template("inscription/login.html", form=form)
+    throttle.POSTE_LOGIN.succeed(code, ip)
+    etat = candidatures.etat_poste(etab, campagne.current_session())
+    if not etat.ouvert:
+        return render_template("inscription/ferme.html", etat=etat, etablissement=etab)
+    auth.start_session(poste={"etab": etab.id, "token": etab.inscription_token})
+    audit.record("poste.ouvert", etab, actor={"type": "poste_inscription", "id": etab.id,
+                                              "label": f"poste {etab.code}", "etablissement_code": etab.code})
+    db.session.commit()
+    return redirect(url_for(".fill_step", etape="identite"))
+
+
+@bp.route("/etape/<etape>", methods=("GET", "POST"))
+@allow("poste")
+def fill_step(etape: str):
+    return run_step(_parcours(), etape, template="inscription/etape.html", step_url=_step_url,
+                    etablissement=g.poste, **_layout())
+
+
+@bp.route("/recapitulatif", methods=("GET", "POST"))
+@allow("poste")
+def review_inscription():
+    parcours = _parcours()
+    try:
+        sections = parcours.recapitulatif()
+        candidat, choix = parcours.candidature()
+    except EtapeIncomplete as exc:
+        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
+        return redirect(_step_url(exc.step))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            inscription = candidatures.create_inscription(parcours.ctx, candidat, choix,
+                                                          auteur=f"poste {g.poste.code}")
+        except DatabaseLocked:
+            raise
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            parcours.clear()
+            session[LAST_KEY] = inscription.id
+            return redirect(url_for(".show_confirmation"))
+    return render_template("inscription/recapitulatif.html", form=form, sections=sections,
+                           step_url=_step_url, **step_context(parcours, "recapitulatif"), **_layout())
+
+
+def _last_inscription() -> Inscription:
+    inscription = db.session.get(Inscription, session.get(LAST_KEY) or 0)
+    if inscription is None or inscription.etablissement_id != g.poste.id:
+        abort(404)
+    return inscription
+
+
+@bp.get("/confirmation")
+@allow("poste")
+def show_confirmation():
+    if not session.get(LAST_KEY):
+        return redirect(url_for(".fill_step", etape="identite"))
+    return render_template("inscription/confirmation.html", inscription=_last_inscription(), **_layout())
+
+
+@bp.get("/confirmation/pdf")
+@allow("poste")
+@writes_on_get
+def download_confirmation():
+    from ..services.confirmations import confirmation_pdf
+
+    inscription = _last_inscription()
+    content = confirmation_pdf(inscription)
+    db.session.commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="confirmation-{inscription.numero_version}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@bp.post("/nouvelle")
+@allow("poste")
+def new_inscription():
+    """Free the computer for the next pupil: nothing of the previous one stays."""
+    poste, login_at = session.get("poste"), session.get("login_at")
+    auth.start_session(poste=poste)
+    session["login_at"] = login_at or session["login_at"]
+    return redirect(url_for(".fill_step", etape="identite"))
+
+
+@bp.post("/fermer")
+@allow("poste")
+def close_poste():
+    auth.logout()
+    flash("Le poste d'inscription est fermé.", "info")
+    return redirect(url_for(".login"))

@@ -117,3 +117,30 @@ def set_cancelled(inscription: Inscription, cancelled: bool, *, par: str) -> boo
     audit.record("inscription.annulee" if cancelled else "inscription.reactivee", inscription,
                  details={"avant": {"statut": before}, "apres": {"statut": target}})
     return True
+
+
+def apply_modification(inscription: Inscription, *, candidat_values: dict[str, Any], values: dict[str, Any],
+                       auteur: str) -> None:
+    """Apply a modification as version V+1; the previous versions stay in InscriptionVersion.
+
+    Raises ServiceError when the new identity or exam collides with another active registration.
+    """
+    try:
+        with db.session.begin_nested():
+            for key, value in candidat_values.items():
+                setattr(inscription.candidat, key, value)
+            for key, value in values.items():
+                setattr(inscription, key, value)
+            inscription.version += 1
+            mark_changed(inscription)
+            db.session.flush()
+            db.session.expire(inscription, ["examen", "specialite"])
+            add_version(inscription, auteur=auteur)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise ServiceError(
+            "Une autre inscription active existe déjà pour cette personne (même nom de naissance, prénom et "
+            "date de naissance) à cet examen : la modification n'a pas été enregistrée. Adressez-vous au "
+            "rectorat en cas de doute.",
+            field="nom_naissance",
+        ) from exc

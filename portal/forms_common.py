@@ -1,0 +1,410 @@
+"""Form fields shared by the two registration services (in school and public).
+
+Each step of the flow is one form. Choices that depend on the context (statuses,
+specialties, forms of passage) are given by the view when it builds the form; the
+service checks them again at the final submission. Lengths equal the model columns.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from collections.abc import Callable
+
+from flask import abort, redirect, render_template, request, session
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from .services import ServiceError, candidatures, passwords
+from .templating import LIBELLES
+
+REQUIRED = "Ce champ est obligatoire."
+NOM_RE = r"^(?=.*[A-Za-zÀ-ÖØ-öø-ÿŒœ])[A-Za-zÀ-ÖØ-öø-ÿŒœ'’ -]+$"
+NOM_MESSAGE = "Utilisez uniquement des lettres (accents permis), des espaces, des tirets et des apostrophes."
+LIEU_RE = r"^[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ'’ .()-]+$"
+LIEU_MESSAGE = "Utilisez des lettres, des chiffres, des espaces, des tirets, des points et des apostrophes."
+ADRESSE_RE = r"^[^\x00-\x1f<>{}\\]+$"
+TELEPHONE_RE = r"^(?:0[1-9](?:[ .-]?\d{2}){4}|\+[1-9][0-9 .-]{6,17}[0-9])$"
+INE_RE = r"^\d{9}[0-9A-Z][A-Z]$"
+CODE_POSTAL_FR_RE = re.compile(r"^\d{5}$")
+OUI_NON = [("oui", "Oui"), ("non", "Non")]
+
+
+def strip(value):
+    return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
+
+
+def upper(value):
+    return value.upper() if isinstance(value, str) else value
+
+
+def nom(label: str, max_length: int, required: bool = True) -> StringField:
+    first = DataRequired(REQUIRED) if required else Optional()
+    return StringField(label, filters=[strip], validators=[
+        first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
+        Regexp(NOM_RE, message=NOM_MESSAGE)])
+
+
+def lieu(label: str, max_length: int, required: bool = True, default: str | None = None) -> StringField:
+    first = DataRequired(REQUIRED) if required else Optional()
+    return StringField(label, default=default, filters=[strip], validators=[
+        first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
+        Regexp(LIEU_RE, message=LIEU_MESSAGE)])
+
+
+def adresse(label: str, required: bool = True) -> StringField:
+    first = DataRequired(REQUIRED) if required else Optional()
+    return StringField(label, filters=[strip], validators=[
+        first, Length(max=120, message="120 caractères au maximum."),
+        Regexp(ADRESSE_RE, message="Certains caractères ne sont pas acceptés.")])
+
+
+class StepForm(FlaskForm):
+    """A step whose values go into the draft kept in the session."""
+
+    def values(self) -> dict[str, str]:
+        """The cleaned values as strings, ready to be posted again at the final check."""
+        return {f.name: _as_text(f.data) for f in self if f.name != "csrf_token"}
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class IdentiteForm(StepForm):
+    nom_naissance = nom("Nom de naissance", 60)
+    nom_usage = nom("Nom d'usage", 60, required=False)
+    prenom1 = nom("Premier prénom", 40)
+    prenom2 = nom("Deuxième prénom", 40, required=False)
+    prenom3 = nom("Troisième prénom", 40, required=False)
+    sexe = RadioField("Sexe", choices=[("F", "Féminin"), ("M", "Masculin")],
+                      validators=[InputRequired("Indiquez le sexe.")],
+                      validate_choice=False)
+    date_naissance = DateField("Date de naissance", format=["%Y-%m-%d", "%d/%m/%Y"],
+                               validators=[InputRequired("Saisissez la date de naissance.")])
+    commune_naissance = lieu("Commune de naissance", 80)
+    pays_naissance = lieu("Pays de naissance", 60, default="France")
+    nationalite = lieu("Nationalité", 60, default="Française")
+    ine = StringField("Numéro INE (identifiant national élève)", filters=[strip, upper], validators=[
+        Optional(), Regexp(INE_RE, message="L'INE compte 11 caractères : 9 chiffres, puis un chiffre ou une "
+                                           "lettre, puis une lettre (par exemple 123456789AB).")])
+    statut = RadioField("Statut", validators=[InputRequired("Indiquez votre statut.")], validate_choice=False)
+
+    def __init__(self, *args, statuts=(), libelles=None, ine_requis: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ine_requis = ine_requis
+        self.statut.choices = [(s, (libelles or {}).get(s, s)) for s in statuts]
+
+    def validate_sexe(self, field):
+        if field.data not in ("F", "M"):
+            raise ValidationError("Indiquez le sexe.")
+
+    def validate_statut(self, field):
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("Choisissez un statut dans la liste.")
+
+    def validate_ine(self, field):
+        if self.ine_requis and not field.data:
+            raise ValidationError("Saisissez votre INE : il figure sur vos documents de scolarité.")
+
+    def validate_date_naissance(self, field):
+        if field.data is None:
+            return
+        today = date.today()
+        if field.data > today:
+            raise ValidationError("La date de naissance ne peut pas être dans le futur.")
+        if not date(today.year - 80, 1, 1) <= field.data <= date(today.year - 12, 12, 31):
+            raise ValidationError("Cette date de naissance n'est pas plausible : vérifiez l'année.")
+
+
+class ContactForm(StepForm):
+    email = EmailField("Adresse électronique", filters=[strip], validators=[
+        Optional(), Length(max=254, message="254 caractères au maximum."),
+        Email(message="Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")])
+    telephone = TelField("Téléphone", filters=[strip], validators=[
+        Optional(), Length(max=20, message="20 caractères au maximum."),
+        Regexp(TELEPHONE_RE, message="Saisissez un numéro français (06 12 34 56 78) ou international "
+                                     "(+33 6 12 34 56 78).")])
+    adresse1 = adresse("Adresse", required=False)
+    adresse2 = adresse("Complément d'adresse", required=False)
+    code_postal = StringField("Code postal", filters=[strip], validators=[
+        Optional(), Length(max=10, message="10 caractères au maximum."),
+        Regexp(r"^[0-9A-Za-z -]+$", message="Code postal invalide.")])
+    commune = lieu("Commune", 80, required=False)
+    pays = lieu("Pays", 60, default="France")
+
+    adresse_requise = False
+
+    def validate_email(self, field):
+        if self.adresse_requise and not field.data:
+            raise ValidationError("Saisissez votre adresse électronique.")
+
+    def validate_adresse1(self, field):
+        if self.adresse_requise and not field.data:
+            raise ValidationError("Saisissez votre adresse postale.")
+
+    def validate_commune(self, field):
+        if self.adresse_requise and not field.data:
+            raise ValidationError("Saisissez la commune.")
+
+    def validate_code_postal(self, field):
+        en_france = (self.pays.data or "").strip().lower() == "france"
+        if en_france and field.data and not CODE_POSTAL_FR_RE.match(field.data):
+            raise ValidationError("En France, le code postal compte 5 chiffres.")
+        if en_france and self.adresse_requise and not field.data:
+            raise ValidationError("Saisissez le code postal (5 chiffres).")
+
+
+class SpecialiteForm(StepForm):
+    specialite = SelectField("Examen et spécialité", validate_choice=False,
+                             validators=[InputRequired("Choisissez une spécialité.")])
+
+    def __init__(self, *args, specialites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.specialite.choices = [("", "Sélectionner une spécialité")] + [
+            (str(s.id), f"{s.examen.code} – {s.code} – {s.libelle}") for s in specialites]
+
+    def validate_specialite(self, field):
+        if field.data not in {value for value, _ in field.choices if value}:
+            raise ValidationError("Choisissez une spécialité dans la liste.")
+
+
+class FormeForm(StepForm):
+    forme = RadioField("Forme de passage", validate_choice=False)
+    section_europeenne = RadioField("Suivez-vous un enseignement en section européenne ?", choices=OUI_NON,
+                                    validate_choice=False)
+
+    def __init__(self, *args, formes=(), libelles=None, europe: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.forme.choices = [(f, (libelles or {}).get(f, f)) for f in formes]
+        self.europe = europe
+        if len(formes) <= 1:
+            del self.forme
+
+    def validate_forme(self, field):
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("Choisissez une forme de passage.")
+
+    def validate_section_europeenne(self, field):
+        if self.europe and field.data not in ("oui", "non"):
+            raise ValidationError("Répondez par oui ou par non.")
+        if not self.europe and field.data:
+            # A forged answer: the question is not asked for this registration.
+            raise ValidationError("La question de la section européenne ne concerne pas cette inscription.")
+
+    def choix_values(self) -> dict:
+        forme = self.forme.data if "forme" in self else None
+        europe = {"oui": True, "non": False}.get(self.section_europeenne.data) if self.europe else None
+        return {"forme": forme, "section_europeenne": europe}
+
+
+class SecretForm(FlaskForm):
+    secret = PasswordField("Code secret", validators=[DataRequired(REQUIRED)])
+    secret_confirmation = PasswordField("Confirmation du code secret", validators=[DataRequired(REQUIRED)])
+
+    def validate_secret(self, field):
+        problem = passwords.password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem.replace("Le mot de passe", "Le code secret"))
+
+    def validate_secret_confirmation(self, field):
+        if field.data != self.secret.data:
+            raise ValidationError("Les deux saisies du code secret sont différentes.")
+
+
+# --- the step-by-step flow shared by both services ------------------------------------
+
+TITRES_ETAPES = {
+    "identite": "Identité",
+    "contact": "Coordonnées",
+    "specialite": "Examen et spécialité",
+    "forme": "Forme de passage",
+    "recapitulatif": "Récapitulatif",
+}
+
+
+class EtapeIncomplete(Exception):
+    def __init__(self, step: str):
+        super().__init__(step)
+        self.step = step
+
+
+def attach_error(form, exc: ServiceError) -> None:
+    """Show a service refusal next to its field, or on top of the form."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+class Parcours:
+    """One registration being entered step by step; its draft lives in the session under
+    ``key`` as the cleaned strings of each step, validated again at the final submission."""
+
+    def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool):
+        self.ctx = ctx
+        self.key = key
+        self.adresse_requise = adresse_requise
+        self._specialites: list | None = None
+
+    # the draft
+    @property
+    def brouillon(self) -> dict:
+        value = session.get(self.key)
+        return value if isinstance(value, dict) else {}
+
+    def save(self, step: str, values: dict[str, str]) -> None:
+        draft = dict(self.brouillon)
+        if step in ("identite", "specialite") and draft.get(step) != values:
+            draft.pop("forme", None)  # its questions depend on the status and the specialty
+        draft[step] = values
+        session[self.key] = draft
+
+    def start(self, draft: dict) -> None:
+        session[self.key] = draft
+
+    def clear(self) -> None:
+        session.pop(self.key, None)
+
+    # what the steps offer
+    @property
+    def specialites(self) -> list:
+        if self._specialites is None:
+            self._specialites = candidatures.specialites_offertes(self.ctx)
+        return self._specialites
+
+    def specialite(self):
+        wanted = self.brouillon.get("specialite", {}).get("specialite")
+        return next((s for s in self.specialites if str(s.id) == wanted), None)
+
+    def statut(self) -> str | None:
+        return self.brouillon.get("identite", {}).get("statut")
+
+    def steps(self) -> list[str]:
+        steps = ["identite", "contact", "specialite"]
+        specialite = self.specialite()
+        if specialite is not None and candidatures.forme_demandee(specialite, self.ctx.etablissement, self.statut()):
+            steps.append("forme")
+        return steps + ["recapitulatif"]
+
+    def next_step(self, step: str) -> str:
+        steps = self.steps()
+        return steps[min(steps.index(step) + 1, len(steps) - 1)]
+
+    def first_missing(self, step: str) -> str | None:
+        steps = self.steps()
+        for previous in steps[:steps.index(step)]:
+            if previous != "recapitulatif" and previous not in self.brouillon:
+                return previous
+        return None
+
+    def form(self, step: str, *, draft: bool = False, csrf: bool = True):
+        kwargs: dict = {}
+        if draft:
+            saved = self.brouillon.get(step)
+            kwargs["formdata"] = MultiDict(saved) if saved else None
+        if not csrf:
+            kwargs["meta"] = {"csrf": False}
+        if step == "identite":
+            return IdentiteForm(statuts=candidatures.statuts_possibles(self.ctx.etablissement),
+                                libelles=LIBELLES["statut_candidat"],
+                                ine_requis=candidatures.has_base_eleves(self.ctx.session, self.ctx.etablissement),
+                                **kwargs)
+        if step == "contact":
+            form = ContactForm(**kwargs)
+            form.adresse_requise = self.adresse_requise
+            return form
+        if step == "specialite":
+            return SpecialiteForm(specialites=self.specialites, **kwargs)
+        specialite = self.specialite()
+        return FormeForm(formes=specialite.formes if specialite else (), libelles=LIBELLES["forme"],
+                         europe=specialite is not None and candidatures.section_europeenne_demandee(
+                             specialite, self.ctx.etablissement, self.statut()), **kwargs)
+
+    # the final checks
+    def checked_forms(self) -> dict:
+        """Every step's form rebuilt from the draft and validated again."""
+        forms = {}
+        for step in self.steps()[:-1]:
+            form = self.form(step, draft=True, csrf=False)
+            if step not in self.brouillon or not form.validate():
+                raise EtapeIncomplete(step)
+            forms[step] = form
+        return forms
+
+    def candidature(self) -> tuple[dict, candidatures.Choix]:
+        forms = self.checked_forms()
+        candidat = {**_typed(forms["identite"]), **_typed(forms["contact"])}
+        extra = forms["forme"].choix_values() if "forme" in forms else {}
+        return candidat, candidatures.Choix(int(forms["specialite"].specialite.data), **extra)
+
+    def identite(self) -> dict:
+        form = self.form("identite", draft=True, csrf=False)
+        if not form.validate():
+            raise EtapeIncomplete("identite")
+        return _typed(form)
+
+    def precheck(self, step: str, form) -> None:
+        """Rules that can be told early: the specialty against age, calendar and pupil base."""
+        if step == "specialite":
+            candidatures.precheck_specialite(self.ctx, self.identite(), int(form.specialite.data))
+
+    def recapitulatif(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """(step, title, [(label, shown value)]) of each step, for the review page."""
+        sections = []
+        for step, form in self.checked_forms().items():
+            rows = [(field.label.text, _shown(field)) for field in form
+                    if field.name != "csrf_token" and (field.name != "section_europeenne" or form.europe)]
+            sections.append((step, TITRES_ETAPES[step], rows))
+        return sections
+
+
+def _typed(form) -> dict:
+    return {f.name: f.data for f in form if f.name != "csrf_token"}
+
+
+def _shown(field) -> str:
+    if field.type in ("RadioField", "SelectField"):
+        return dict(field.choices).get(field.data, "") or "Non renseigné"
+    if isinstance(field.data, date):
+        return field.data.strftime("%d/%m/%Y")
+    return field.data or "Non renseigné"
+
+
+def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable[[str], str], **context):
+    """GET shows a step prefilled from the draft; POST validates it, saves it, goes on."""
+    if step not in parcours.steps() or step == "recapitulatif":
+        abort(404)
+    missing = parcours.first_missing(step)
+    if missing:
+        return redirect(step_url(missing))
+    if request.method == "POST":
+        form = parcours.form(step)
+        if form.validate():
+            try:
+                parcours.precheck(step, form)
+            except EtapeIncomplete as exc:
+                return redirect(step_url(exc.step))
+            except ServiceError as exc:
+                attach_error(form, exc)
+            else:
+                parcours.save(step, form.values())
+                return redirect(step_url(parcours.next_step(step)))
+    else:
+        form = parcours.form(step, draft=True)
+    return render_template(template, form=form, **step_context(parcours, step), **context)
+
+
+def step_context(parcours: Parcours, step: str) -> dict:
+    steps = parcours.steps()
+    index = steps.index(step)
+    return {"step": step, "steps": steps, "step_number": index + 1, "step_count": len(steps),
+            "step_title": TITRES_ETAPES[step],
+            "next_title": TITRES_ETAPES[steps[index + 1]] if index + 1 < len(steps) else None,
+            "specialite_choisie": parcours.specialite()}
