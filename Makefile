@@ -1,0 +1,105 @@
+# Developer entry points. Every recipe is plain POSIX sh.
+#
+#   make install   virtualenv + Python deps, npm deps, DSFR assets in portal/static/dsfr
+#   make run       install, migrate, load demo data if the database is empty, serve on 127.0.0.1:5000
+#   make test      install, then pytest (extra arguments: make test PYTEST_ARGS='-k etablissement -x')
+#   make bench     benchmarks/run.py
+#   make security  the DAST suite (pytest -m dast tests/security)
+#   make clean     generated files (keeps .venv, node_modules and instance/)
+#   make distclean clean + .venv + node_modules
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+NPM ?= npm
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+# Environment of `make run`: never the Werkzeug debugger, development defaults.
+RUN_ENV := FLASK_DEBUG=0 PORTAL_ENV=development
+
+VENV_STAMP := $(VENV)/.installed
+PY_DEPS := $(wildcard setup.cfg setup.py pyproject.toml)
+
+NODE_STAMP := node_modules/.installed
+NODE_DEPS := package.json $(wildcard package-lock.json .dsfr.yml)
+
+DSFR_SRC := node_modules/@gouvfr/dsfr
+DSFR_DIST := $(DSFR_SRC)/dist
+DSFR_DEST := portal/static/dsfr
+DSFR_STAMP := $(DSFR_DEST)/.installed
+
+.PHONY: help install venv .venv assets run test bench security clean distclean
+
+help:
+	@echo "Cibles : install, run, test, bench, security, clean, distclean"
+	@echo "  make run       -> http://$(HOST):$(PORT)/ (données de démonstration si la base est vide)"
+	@echo "  make test PYTEST_ARGS='-x -k public'"
+
+install: $(VENV_STAMP) $(DSFR_STAMP)
+
+venv .venv: $(VENV_STAMP)
+
+assets: $(DSFR_STAMP)
+
+# --- Python ---------------------------------------------------------------
+$(VENV_STAMP): $(PY_DEPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+# --- npm (DSFR, vnu-jar) --------------------------------------------------
+# @gouvfr/dsfr refuses to install unless .dsfr.yml records that the project
+# accepted its terms of use (see the README, DSFR section).
+$(NODE_STAMP): $(NODE_DEPS)
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "npm est introuvable : installez Node.js (>= 20.19) et npm." >&2; exit 1; }
+	@test -f .dsfr.yml || { echo ".dsfr.yml manquant : les modalités d'utilisation du DSFR doivent être acceptées (voir README, section DSFR)." >&2; exit 1; }
+	if [ -f package-lock.json ]; then \
+	  $(NPM) ci --no-audit --no-fund; \
+	else \
+	  $(NPM) install --no-audit --no-fund; \
+	fi
+	touch $@
+
+# Copy only what the pages load; keep the layout of dist/ so that the relative
+# url(...) in the CSS keep working: dsfr.min.css -> fonts/, icons/;
+# utility/icons/icons.min.css -> ../../icons/.
+$(DSFR_STAMP): $(NODE_STAMP)
+	rm -rf $(DSFR_DEST)
+	mkdir -p $(DSFR_DEST)/utility/icons
+	cp $(DSFR_DIST)/dsfr.min.css $(DSFR_DIST)/dsfr.module.min.js $(DSFR_DIST)/dsfr.nomodule.min.js $(DSFR_DEST)/
+	cp $(DSFR_DIST)/utility/icons/icons.min.css $(DSFR_DEST)/utility/icons/
+	for d in fonts icons favicon artwork; do \
+	  if [ -d $(DSFR_DIST)/$$d ]; then cp -R $(DSFR_DIST)/$$d $(DSFR_DEST)/$$d; fi; \
+	done
+	cp $(DSFR_SRC)/LICENSE.md $(DSFR_DEST)/LICENSE.md
+	touch $@
+
+# --- Everyday targets -------------------------------------------------------
+run: install
+	$(RUN_ENV) $(FLASK) db upgrade
+	$(RUN_ENV) $(FLASK) demo-data --if-empty
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+security: install
+	$(BIN)/python -m pytest -m dast tests/security $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(DSFR_DEST) .pytest_cache htmlcov .coverage artifacts bench-results.json
+	rm -rf *.egg-info build dist
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+	  \( -name __pycache__ -type d -exec rm -rf {} + \) -o \( -name '*.pyc' -type f -exec rm -f {} + \)
+
+distclean: clean
+	rm -rf $(VENV) node_modules
