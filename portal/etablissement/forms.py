@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 
@@ -31,7 +32,8 @@ class InscriptionPasswordForm(_NewPasswordForm):
 
 
 class SectionEuropeenneForm(FlaskForm):
-    reponse = RadioField("Gérez-vous des sections européennes ?", choices=[("oui", "Oui"), ("non", "Non")],
+    reponse = RadioField("Gérez-vous des sections européennes ?",
+                         choices=[SelectChoice("oui", "Oui"), SelectChoice("non", "Non")],
                          validators=[InputRequired("Indiquez si vous gérez des sections européennes.")])
 
     @property
@@ -48,7 +50,8 @@ class ChoixSpecialiteForm(FlaskForm):
     specialite = SelectField("Spécialité", coerce=int, validate_choice=False)
 
     def set_specialites(self, specialites) -> "ChoixSpecialiteForm":
-        self.specialite.choices = [(0, "Sélectionner une spécialité")] + [(s.id, f"{s.examen.code} {s.code} · {s.libelle}") for s in specialites]
+        self.specialite.choices = [SelectChoice(0, "Sélectionner une spécialité")] + [
+            SelectChoice(s.id, f"{s.examen.code} {s.code} · {s.libelle}") for s in specialites]
         return self
 
 

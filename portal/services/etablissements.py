@@ -121,8 +121,8 @@ def has_european_candidates(etab: Etablissement, session_examen: SessionExamen |
 
 
 def section_europeenne_locked(etab: Etablissement, session_examen: SessionExamen | None) -> bool:
-    """A "yes" can no longer become "no" once a candidate chose the European section."""
-    return etab.section_europeenne is True and has_european_candidates(etab, session_examen)
+    """An answer can no longer change once a candidate chose the European section."""
+    return etab.section_europeenne is not None and has_european_candidates(etab, session_examen)
 
 
 def answer_section_europeenne(etab: Etablissement, session_examen: SessionExamen | None, answer: bool) -> bool:
@@ -131,7 +131,7 @@ def answer_section_europeenne(etab: Etablissement, session_examen: SessionExamen
         raise ServiceError("Seuls les établissements préparant le baccalauréat professionnel sont concernés.")
     if etab.section_europeenne is answer:
         return False
-    if has_european_candidates(etab, session_examen):
+    if etab.section_europeenne is not None and has_european_candidates(etab, session_examen):
         raise ServiceError("La réponse ne peut plus être modifiée : des candidats de l'établissement sont "
                            "inscrits en section européenne.", field="reponse")
     verrou.assert_writable()
