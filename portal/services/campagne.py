@@ -6,10 +6,12 @@ from datetime import datetime
 
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import format_datetime
-from ..models import Examen, OuvertureService, SessionExamen, utcnow
+from ..models import SERVICES, Examen, OuvertureService, SessionExamen, utcnow
+from . import ServiceError, audit
 
 
 def current_session() -> SessionExamen | None:
@@ -90,3 +92,138 @@ def examens_ouverts(session_examen: SessionExamen | None, service: str,
         if etat.ouvert:
             result[examen.id] = etat
     return result
+
+
+# --- sessions ------------------------------------------------------------------------
+
+SESSION_FIELDS = ("annee", "libelle", "academie", "date_examen", "texte_confirmation", "texte_accueil")
+
+
+def list_sessions() -> list[SessionExamen]:
+    return list(db.session.scalars(select(SessionExamen).order_by(SessionExamen.annee.desc())))
+
+
+def _session_values(session_examen: SessionExamen) -> dict:
+    return {field: getattr(session_examen, field) for field in SESSION_FIELDS}
+
+
+def _check_annee(annee: int, *, ignore_id: int | None = None) -> None:
+    stmt = select(SessionExamen.id).where(SessionExamen.annee == annee)
+    if ignore_id is not None:
+        stmt = stmt.where(SessionExamen.id != ignore_id)
+    if db.session.scalar(stmt) is not None:
+        raise ServiceError("Une session existe déjà pour cette année.", field="annee")
+
+
+def create_session(*, annee: int, libelle: str, academie: str, date_examen, texte_confirmation: str = "",
+                   texte_accueil: str = "", courante: bool = False) -> SessionExamen:
+    """Create and initialise a session: both services get a closed global calendar row."""
+    _check_annee(annee)
+    session_examen = SessionExamen(annee=annee, libelle=libelle.strip(), academie=academie.strip(),
+                                   date_examen=date_examen, texte_confirmation=texte_confirmation or "",
+                                   texte_accueil=texte_accueil or "", courante=False)
+    db.session.add(session_examen)
+    db.session.flush()
+    for service in SERVICES:
+        db.session.add(OuvertureService(session_id=session_examen.id, service=service, examen_id=None,
+                                        ouvert=False))
+    audit.record("session.creee", session_examen, details=_session_values(session_examen))
+    db.session.flush()
+    if courante:
+        set_current(session_examen)
+    return session_examen
+
+
+def update_session(session_examen: SessionExamen, **values) -> None:
+    """Edit a session's parameters and texts (plain text, escaped wherever shown)."""
+    if "annee" in values:
+        _check_annee(values["annee"], ignore_id=session_examen.id)
+    before = _session_values(session_examen)
+    for field in SESSION_FIELDS:
+        if field not in values:
+            continue
+        value = values[field]
+        if field in ("libelle", "academie"):
+            value = value.strip()
+        elif field.startswith("texte"):
+            value = value or ""
+        setattr(session_examen, field, value)
+    changes = audit.diff(before, _session_values(session_examen))
+    if changes["avant"] or changes["apres"]:
+        audit.record("session.modifiee", session_examen, details=changes)
+    db.session.flush()
+
+
+def set_current(session_examen: SessionExamen) -> None:
+    """Make this session the current one; the previous current one stops being so."""
+    previous = db.session.scalar(select(SessionExamen).where(SessionExamen.courante.is_(True)))
+    if previous is not None and previous.id == session_examen.id:
+        return
+    if previous is not None:
+        previous.courante = False
+        db.session.flush()  # the unique index allows one current session at a time
+    session_examen.courante = True
+    db.session.flush()
+    g.pop("session_examen", None)
+    audit.record("session.courante", session_examen,
+                 details={"avant": previous.annee if previous else None, "apres": session_examen.annee})
+
+
+# --- calendar ------------------------------------------------------------------------
+
+
+def ouvertures(session_examen: SessionExamen) -> list[OuvertureService]:
+    """Every calendar row of the session: services in order, global row first, then exams."""
+    rows = db.session.scalars(
+        select(OuvertureService).outerjoin(Examen, Examen.id == OuvertureService.examen_id)
+        .where(OuvertureService.session_id == session_examen.id)
+        .options(joinedload(OuvertureService.examen))
+        .order_by(OuvertureService.service, OuvertureService.examen_id.is_not(None), Examen.ordre))
+    return list(rows)
+
+
+def find_ouverture(session_examen: SessionExamen, service: str, examen: Examen | None) -> OuvertureService | None:
+    return db.session.scalar(select(OuvertureService).where(
+        OuvertureService.session_id == session_examen.id, OuvertureService.service == service,
+        OuvertureService.examen_id == examen.id if examen is not None else OuvertureService.examen_id.is_(None)))
+
+
+def _row_values(row: OuvertureService | None) -> dict:
+    if row is None:
+        return {}
+    return {"ouvert": row.ouvert, "debut": row.debut, "fin": row.fin, "fin_tardive": row.fin_tardive}
+
+
+def save_ouverture(session_examen: SessionExamen, service: str, examen: Examen | None, *, ouvert: bool,
+                   debut: datetime | None, fin: datetime | None,
+                   fin_tardive: datetime | None) -> OuvertureService:
+    """Set the window of a service, globally or for one exam (times in naive UTC)."""
+    if service not in SERVICES:
+        raise ServiceError("Service inconnu.")
+    if fin is not None and debut is not None and fin <= debut:
+        raise ServiceError("La fermeture doit être postérieure à l'ouverture.", field="fin")
+    if fin_tardive is not None and (fin is None or fin_tardive <= fin):
+        raise ServiceError("La fin de la période tardive doit être postérieure à la fermeture.",
+                           field="fin_tardive")
+    row = find_ouverture(session_examen, service, examen)
+    before = _row_values(row)
+    if row is None:
+        row = OuvertureService(session_id=session_examen.id, service=service,
+                               examen_id=examen.id if examen is not None else None)
+        db.session.add(row)
+    row.ouvert, row.debut, row.fin, row.fin_tardive = ouvert, debut, fin, fin_tardive
+    db.session.flush()
+    audit.record("calendrier.modifie", row, details={
+        "service": service, "examen": examen.code if examen is not None else None,
+        **audit.diff(before, _row_values(row))})
+    return row
+
+
+def delete_ouverture(row: OuvertureService) -> None:
+    """Remove an exam's own row: the exam then follows the global row."""
+    if row.examen_id is None:
+        raise ServiceError("La ligne globale d'un service ne peut pas être supprimée.")
+    audit.record("calendrier.supprime", row, details={"service": row.service, "examen": row.examen.code,
+                                                      "avant": _row_values(row)})
+    db.session.delete(row)
+    db.session.flush()

@@ -1,0 +1,48 @@
+"""Fixtures of the manager service tests: clients logged in as a manager or an admin."""
+from __future__ import annotations
+
+import pytest
+from flask import g
+
+from tests.conftest import STRONG_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(app):
+    """The ``app`` fixture keeps an application context open, so every test request
+    shares one ``g`` (Flask-Login's cached user, ``g.gestionnaire``...). In production each
+    request starts with an empty ``g``: do the same here, or a request could act as the
+    user of the previous one."""
+
+    def clear_g():
+        for name in list(g):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
+    yield
+
+
+def _logged_in(app, compte):
+    http = app.test_client()
+    response = http.post("/gestionnaire/connexion", data={"email": compte.email, "password": STRONG_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    http.compte = compte
+    return http
+
+
+@pytest.fixture
+def gestionnaire_client(app, make_gestionnaire):
+    """A client logged in as a plain manager (``.compte`` is the account)."""
+    return _logged_in(app, make_gestionnaire(role="gestionnaire"))
+
+
+@pytest.fixture
+def admin_client(app, make_gestionnaire):
+    """A client logged in as an admin (``.compte`` is the account)."""
+    return _logged_in(app, make_gestionnaire(role="admin"))
+
+
+def make_stale(http, minutes: int = 20) -> None:
+    """Pretend the login of this client happened ``minutes`` ago."""
+    with http.session_transaction() as sess:
+        sess["login_at"] = float(sess["login_at"]) - minutes * 60
