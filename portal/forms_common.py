@@ -87,6 +87,7 @@ class IdentiteForm(StepForm):
                       validators=[InputRequired("Indiquez le sexe.")],
                       validate_choice=False)
     date_naissance = DateField("Date de naissance", format=["%Y-%m-%d", "%d/%m/%Y"],
+                               invalid_value_message="Saisissez une date valide au format jj/mm/aaaa.",
                                validators=[InputRequired("Saisissez la date de naissance.")])
     commune_naissance = lieu("Commune de naissance", 80)
     pays_naissance = lieu("Pays de naissance", 60, default="France")

@@ -2,11 +2,13 @@
 establishment whose service is open, and helpers walking through the steps."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 import pytest
+from flask import g, request_started
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import Etablissement, SessionExamen, Specialite, StatutPublication
 from tests.conftest import STRONG_PASSWORD
 
@@ -17,6 +19,28 @@ IDENTITE = {
 }
 CONTACT = {"email": "lea@example.org", "telephone": "06 12 34 56 78", "adresse1": "", "adresse2": "",
            "code_postal": "", "commune": "", "pays": "France"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiter(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_globals(app):
+    """Each test request starts as in production: empty ``g``, nothing cached in the
+    database session (the ``app`` fixture keeps one app context pushed)."""
+
+    def clear(_sender, **_extra):
+        for name in list(vars(g)):
+            delattr(g, name)
+        db.session.expire_all()
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
 
 
 @pytest.fixture
@@ -73,3 +97,8 @@ def register(client):
         return http.post("/inscription/recapitulatif")
 
     return walk
+
+
+def text(response) -> str:
+    """The page as a reader sees it (entities such as &#39; unescaped)."""
+    return html.unescape(response.get_data(as_text=True))
