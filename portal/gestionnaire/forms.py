@@ -35,7 +35,7 @@ def _datetime(label: str) -> DateTimeLocalField:
 
 
 def _date(label: str, *validators) -> DateField:
-    return DateField(label, format=DATE_FORMATS, validators=[*validators] or [DataRequired(REQUIRED)],
+    return DateField(label, format=DATE_FORMATS, validators=[*validators] or [InputRequired(REQUIRED)],
                      invalid_value_message=DATE_INVALIDE)
 
 
