@@ -3,7 +3,7 @@
 #   make install   virtualenv + Python deps, npm deps, DSFR assets in portal/static/dsfr
 #   make run       install, migrate, load demo data if the database is empty, serve on 127.0.0.1:5000
 #   make test      install, then pytest (extra arguments: make test PYTEST_ARGS='-k etablissement -x')
-#   make bench     benchmarks/run.py
+#   make bench     benchmarks/run.py -> bench-results.json (make bench BENCH_ARGS='--quick --only P1,P3a')
 #   make security  the DAST suite (pytest -m dast tests/security)
 #   make clean     generated files (keeps .venv, node_modules and instance/)
 #   make distclean clean + .venv + node_modules
@@ -17,6 +17,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -89,8 +90,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Load comes from wrk (Debian package, installed when missing and root) or, failing that,
+# from locust (PyPI, into the virtualenv).
 bench: install
-	$(BIN)/python benchmarks/run.py
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } || true
+	@command -v wrk >/dev/null 2>&1 || test -x $(BIN)/locust || $(BIN)/python -m pip install --quiet locust
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 security: install
 	$(BIN)/python -m pytest -m dast tests/security $(PYTEST_ARGS)

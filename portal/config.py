@@ -86,6 +86,8 @@ class Config:
     # Token guarding the downstream API is checked against hashed tokens in the database.
     PDF_RENDER_TIMEOUT = 60
     ACADEMIE = os.environ.get("PORTAL_ACADEMIE", "Académie de démonstration")
+    # Benchmark anchor routes (/bench/...): only for `make bench`, never in production.
+    BENCH_ROUTES = os.environ.get("PORTAL_BENCH_ROUTES") == "1"
 
 
 class DevelopmentConfig(Config):

@@ -1,0 +1,1 @@
+"""Benchmarks of the portal against its physical limits (issue 7): `make bench`."""
