@@ -61,6 +61,12 @@ def adresse(label: str, required: bool = True) -> StringField:
         Regexp(ADRESSE_RE, message="Certains caractères ne sont pas acceptés.")])
 
 
+def _require(field, message: str) -> None:
+    """Make an optional field required on this form instance only."""
+    field.validators = [DataRequired(message), *(v for v in field.validators if not isinstance(v, Optional))]
+    field.flags.required = True
+
+
 class StepForm(FlaskForm):
     """A step whose values go into the draft kept in the session."""
 
@@ -100,6 +106,8 @@ class IdentiteForm(StepForm):
     def __init__(self, *args, statuts=(), libelles=None, ine_requis: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.ine_requis = ine_requis
+        if ine_requis:
+            _require(self.ine, "Saisissez votre INE : il figure sur vos documents de scolarité.")
         self.statut.choices = [(s, (libelles or {}).get(s, s)) for s in statuts]
 
     def validate_sexe(self, field):
@@ -109,10 +117,6 @@ class IdentiteForm(StepForm):
     def validate_statut(self, field):
         if field.data not in {value for value, _ in field.choices}:
             raise ValidationError("Choisissez un statut dans la liste.")
-
-    def validate_ine(self, field):
-        if self.ine_requis and not field.data:
-            raise ValidationError("Saisissez votre INE : il figure sur vos documents de scolarité.")
 
     def validate_date_naissance(self, field):
         if field.data is None:
@@ -140,26 +144,27 @@ class ContactForm(StepForm):
     commune = lieu("Commune", 80, required=False)
     pays = lieu("Pays", 60, default="France")
 
-    adresse_requise = False
-
-    def validate_email(self, field):
-        if self.adresse_requise and not field.data:
-            raise ValidationError("Saisissez votre adresse électronique.")
-
-    def validate_adresse1(self, field):
-        if self.adresse_requise and not field.data:
-            raise ValidationError("Saisissez votre adresse postale.")
-
-    def validate_commune(self, field):
-        if self.adresse_requise and not field.data:
-            raise ValidationError("Saisissez la commune.")
+    def __init__(self, *args, adresse_requise: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adresse_requise = adresse_requise
+        if adresse_requise:
+            _require(self.email, "Saisissez votre adresse électronique.")
+            _require(self.adresse1, "Saisissez votre adresse postale.")
+            _require(self.commune, "Saisissez la commune.")
 
     def validate_code_postal(self, field):
         en_france = (self.pays.data or "").strip().lower() == "france"
         if en_france and field.data and not CODE_POSTAL_FR_RE.match(field.data):
             raise ValidationError("En France, le code postal compte 5 chiffres.")
-        if en_france and self.adresse_requise and not field.data:
-            raise ValidationError("Saisissez le code postal (5 chiffres).")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        en_france = (self.pays.data or "").strip().lower() == "france"
+        if self.adresse_requise and en_france and not self.code_postal.data:
+            self.code_postal.errors = list(self.code_postal.errors) + [
+                "Saisissez le code postal (5 chiffres), ou indiquez le pays pour une adresse à l'étranger."]
+            return False
+        return valid
 
 
 class SpecialiteForm(StepForm):
@@ -318,9 +323,7 @@ class Parcours:
                                 ine_requis=candidatures.has_base_eleves(self.ctx.session, self.ctx.etablissement),
                                 **kwargs)
         if step == "contact":
-            form = ContactForm(**kwargs)
-            form.adresse_requise = self.adresse_requise
-            return form
+            return ContactForm(adresse_requise=self.adresse_requise, **kwargs)
         if step == "specialite":
             return SpecialiteForm(specialites=self.specialites, **kwargs)
         specialite = self.specialite()

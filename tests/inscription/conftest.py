@@ -82,18 +82,21 @@ def poste(client, ecole, open_poste):
 
 @pytest.fixture
 def register(client):
-    """Walk the in-school flow; returns the response of the final confirmation."""
+    """Walk the in-school flow; returns the response of the final confirmation, or of the
+    first step that refused the answers."""
 
     def walk(specialite: Specialite, *, identite=None, contact=None, forme=None, europe=None, http=client):
         steps = [("identite", {**IDENTITE, **(identite or {})}), ("contact", {**CONTACT, **(contact or {})}),
                  ("specialite", {"specialite": str(specialite.id)})]
         for step, data in steps:
             response = http.post(f"/inscription/etape/{step}", data=data)
-            assert response.status_code == 302, (step, response.get_data(as_text=True))
+            if response.status_code != 302:
+                return response
         if response.headers["Location"].endswith("/etape/forme"):
             data = {k: v for k, v in (("forme", forme), ("section_europeenne", europe)) if v is not None}
             response = http.post("/inscription/etape/forme", data=data)
-            assert response.status_code == 302, response.get_data(as_text=True)
+            if response.status_code != 302:
+                return response
         return http.post("/inscription/recapitulatif")
 
     return walk
