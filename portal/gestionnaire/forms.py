@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..services.passwords import MAX_LENGTH
@@ -58,7 +59,7 @@ class ChangePasswordForm(FlaskForm):
 class GestionnaireForm(FlaskForm):
     email = EmailField("Adresse électronique", validators=[DataRequired(REQUIRED), Length(max=254)])
     nom = StringField("Nom et prénom", validators=[DataRequired(REQUIRED), Length(max=120)])
-    role = SelectField("Rôle", choices=[("gestionnaire", "Gestionnaire"), ("admin", "Administrateur")])
+    role = SelectField("Rôle", choices=[SelectChoice("gestionnaire", "Gestionnaire"), SelectChoice("admin", "Administrateur")])
     password = _password("Mot de passe initial")
 
 
@@ -102,8 +103,8 @@ class AutorisationTardiveForm(FlaskForm):
     prenom = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=40)])
     date_naissance = _date("Date de naissance")
     examen = SelectField("Examen", validators=[DataRequired(REQUIRED)])
-    service = SelectField("Service", choices=[("etablissement", "Inscription en établissement"),
-                                              ("public", "Inscription grand public")])
+    service = SelectField("Service", choices=[SelectChoice("etablissement", "Inscription en établissement"),
+                                              SelectChoice("public", "Inscription grand public")])
     etablissement = StringField("Code de l'établissement", validators=[Optional(), Length(max=8)])
     motif = StringField("Motif", validators=[Optional(), Length(max=255)])
 

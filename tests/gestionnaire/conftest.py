@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import g
 
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, csrf_from
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,10 @@ def fresh_g_per_request(app):
 
 def _logged_in(app, compte):
     http = app.test_client()
-    response = http.post("/gestionnaire/connexion", data={"email": compte.email, "password": STRONG_PASSWORD})
+    data = {"email": compte.email, "password": STRONG_PASSWORD}
+    if app.config.get("WTF_CSRF_ENABLED", True):
+        data["csrf_token"] = csrf_from(http.get("/gestionnaire/connexion").get_data(as_text=True))
+    response = http.post("/gestionnaire/connexion", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     http.compte = compte
     return http

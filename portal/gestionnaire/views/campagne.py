@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from wtforms.fields.choices import SelectChoice
 
 from ...access import allow
 from ...extensions import db
@@ -227,7 +228,8 @@ def list_autorisations():
         return redirect(url_for(".show_campagne"))
     examens = {e.code: e for e in db.session.scalars(select(Examen).order_by(Examen.ordre))}
     form = AutorisationTardiveForm()
-    form.examen.choices = [("", "Sélectionner un examen")] + [(code, e.libelle) for code, e in examens.items()]
+    form.examen.choices = [SelectChoice("", "Sélectionner un examen")] + [
+        SelectChoice(code, f"{code} – {e.libelle}") for code, e in examens.items()]
     if form.validate_on_submit():
         try:
             passes.grant_autorisation(
