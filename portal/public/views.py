@@ -1,23 +1,279 @@
-"""Routes of the public blueprint (being built)."""
-from flask import abort
+"""Individual candidates: register outside any school, come back with number, birth
+date and secret to see, modify and print their registration; anybody may check a
+confirmation's verification code."""
+from __future__ import annotations
 
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import auth
 from ..access import allow
+from ..database import writes_on_get
+from ..extensions import db, limiter
+from ..forms_common import EtapeIncomplete, Parcours, attach_error, run_step, step_context
+from ..models import Inscription
+from ..services import DatabaseLocked, ServiceError, campagne, candidatures, throttle
 from . import bp
+from .forms import CandidatLoginForm, ConfirmForm, SecretForm, VerificationForm
+
+DRAFT_KEY = "brouillon_public"
+MODIFICATION_KEY = "brouillon_modification"
+
+
+def _creation() -> Parcours:
+    ctx = candidatures.Contexte(campagne.current_session(), "public")
+    return Parcours(ctx, DRAFT_KEY, adresse_requise=True)
+
+
+def _modification(inscription: Inscription) -> Parcours:
+    return Parcours(candidatures.Contexte(inscription.session, "public"), MODIFICATION_KEY, adresse_requise=True)
+
+
+def _creation_url(step: str) -> str:
+    if step == "recapitulatif":
+        return url_for(".review_inscription")
+    return url_for(".fill_step", etape=step)
+
+
+def _candidat_layout() -> dict:
+    return {"account_label": f"Inscription n° {g.inscription.numero}", "logout_url": url_for(".logout")}
+
+
+def _service_closed():
+    """The closed page when no exam is open to the public, else None."""
+    session_examen = campagne.current_session()
+    if campagne.examens_ouverts(session_examen, "public"):
+        return None
+    etat = campagne.etat_service(session_examen, "public")
+    if etat.ouvert:
+        etat = campagne.EtatService(False, raison="L'inscription n'est ouverte pour aucun examen en ce moment.")
+    return render_template("public/ferme.html", etat=etat), 403
 
 
 @bp.get("/")
 @allow("tous")
 def index():
-    abort(404)
+    session_examen = campagne.current_session()
+    ouvert = bool(campagne.examens_ouverts(session_examen, "public"))
+    etat = campagne.etat_service(session_examen, "public")
+    return render_template("public/index.html", ouvert=ouvert, etat=etat)
+
+
+# --- registration --------------------------------------------------------------------
+
+
+@bp.route("/inscription/<etape>", methods=("GET", "POST"))
+@allow("tous")
+def fill_step(etape: str):
+    return _service_closed() or run_step(_creation(), etape, template="public/etape.html", step_url=_creation_url,
+                                         action=_creation_url(etape), mode="creation")
+
+
+@bp.route("/inscription/recapitulatif", methods=("GET", "POST"))
+@allow("tous")
+def review_inscription():
+    closed = _service_closed()
+    if closed:
+        return closed
+    parcours = _creation()
+    try:
+        sections = parcours.recapitulatif()
+        candidat, choix = parcours.candidature()
+    except EtapeIncomplete as exc:
+        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
+        return redirect(_creation_url(exc.step))
+    form = SecretForm()
+    if form.validate_on_submit():
+        try:
+            inscription = candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
+                                                          auteur="candidat individuel")
+        except DatabaseLocked:
+            raise
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
+            flash(f"Votre préinscription est enregistrée sous le numéro {inscription.numero_version}. "
+                  "Notez ce numéro : avec votre date de naissance et votre code secret, il vous permet de "
+                  "revenir sur votre inscription.", "success")
+            return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+    return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=_creation_url,
+                           action=url_for(".review_inscription"), mode="creation",
+                           **step_context(parcours, "recapitulatif"))
+
+
+# --- coming back ---------------------------------------------------------------------
 
 
 @bp.route("/connexion", methods=("GET", "POST"))
 @allow("tous")
 def login():
-    abort(404)
+    form = CandidatLoginForm()
+    if not form.validate_on_submit():
+        return render_template("public/login.html", form=form)
+    account, ip = str(form.numero_value), request.remote_addr or ""
+    wait = throttle.CANDIDAT_LOGIN.blocked_for(account, ip)
+    if wait is not None:
+        form.form_errors.append(throttle.wait_message(wait))
+        return render_template("public/login.html", form=form), 429
+    inscription = candidatures.find_for_login(campagne.current_session(), form.numero_value,
+                                              form.date_naissance.data, form.secret.data)
+    if inscription is None:
+        throttle.CANDIDAT_LOGIN.fail(account, ip)
+        form.form_errors.append("Ces informations ne permettent pas de retrouver une inscription : vérifiez le "
+                                "numéro, la date de naissance et le code secret.")
+        return render_template("public/login.html", form=form)
+    throttle.CANDIDAT_LOGIN.succeed(account, ip)
+    auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
+    return redirect(url_for(".show_inscription", inscription_id=inscription.id))
 
 
-@bp.route("/verifier", methods=("GET", "POST"))
+def _own(inscription_id: int) -> Inscription:
+    """The candidate's own registration; any other id is 404."""
+    if inscription_id != g.inscription.id:
+        abort(404)
+    return g.inscription
+
+
+def _modifiable(inscription: Inscription) -> campagne.EtatService:
+    if inscription.annulee:
+        return campagne.EtatService(False, raison="Cette inscription a été annulée : elle ne peut plus être "
+                                                  "modifiée.")
+    return campagne.etat_service(inscription.session, "public", inscription.examen)
+
+
+@bp.get("/inscriptions/<int:inscription_id>")
+@allow("candidat")
+def show_inscription(inscription_id: int):
+    inscription = _own(inscription_id)
+    return render_template("public/inscription.html", inscription=inscription, etat=_modifiable(inscription),
+                           **_candidat_layout())
+
+
+@bp.get("/inscriptions/<int:inscription_id>/pdf")
+@allow("candidat")
+@writes_on_get
+def download_confirmation(inscription_id: int):
+    from ..services.confirmations import confirmation_pdf
+
+    inscription = _own(inscription_id)
+    content = confirmation_pdf(inscription)
+    db.session.commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="confirmation-{inscription.numero_version}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@bp.post("/deconnexion")
+@allow("candidat")
+def logout():
+    candidatures.end_candidate_sessions(g.inscription)
+    db.session.commit()
+    auth.logout()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for(".index"))
+
+
+# --- modification --------------------------------------------------------------------
+
+
+def _modification_url(inscription: Inscription):
+    def url(step: str) -> str:
+        if step == "recapitulatif":
+            return url_for(".review_modification", inscription_id=inscription.id)
+        return url_for(".modify_step", inscription_id=inscription.id, etape=step)
+
+    return url
+
+
+def _refuse_modification(inscription: Inscription):
+    etat = _modifiable(inscription)
+    if etat.ouvert:
+        return None
+    flash(etat.raison or "La modification n'est plus possible.", "warning")
+    return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+
+
+@bp.post("/inscriptions/<int:inscription_id>/modifier")
+@allow("candidat")
+def start_modification(inscription_id: int):
+    inscription = _own(inscription_id)
+    refused = _refuse_modification(inscription)
+    if refused:
+        return refused
+    _modification(inscription).start(_draft_of(inscription))
+    return redirect(url_for(".modify_step", inscription_id=inscription.id, etape="identite"))
+
+
+def _draft_of(inscription: Inscription) -> dict:
+    c = inscription.candidat
+    identite = {k: getattr(c, k) for k in ("nom_naissance", "nom_usage", "prenom1", "prenom2", "prenom3", "sexe",
+                                           "commune_naissance", "pays_naissance", "nationalite", "ine", "statut")}
+    identite["date_naissance"] = c.date_naissance.isoformat()
+    contact = {k: getattr(c, k) for k in ("email", "telephone", "adresse1", "adresse2", "code_postal", "commune",
+                                          "pays")}
+    return {"identite": identite, "contact": contact, "specialite": {"specialite": str(inscription.specialite_id)},
+            "forme": {"forme": inscription.forme, "section_europeenne": ""}}
+
+
+@bp.route("/inscriptions/<int:inscription_id>/modifier/<etape>", methods=("GET", "POST"))
+@allow("candidat")
+def modify_step(inscription_id: int, etape: str):
+    inscription = _own(inscription_id)
+    refused = _refuse_modification(inscription)
+    if refused:
+        return refused
+    step_url = _modification_url(inscription)
+    return run_step(_modification(inscription), etape, template="public/etape.html", step_url=step_url,
+                    action=step_url(etape), mode="modification", **_candidat_layout())
+
+
+@bp.route("/inscriptions/<int:inscription_id>/modifier/recapitulatif", methods=("GET", "POST"))
+@allow("candidat")
+def review_modification(inscription_id: int):
+    inscription = _own(inscription_id)
+    refused = _refuse_modification(inscription)
+    if refused:
+        return refused
+    parcours, step_url = _modification(inscription), _modification_url(inscription)
+    try:
+        sections = parcours.recapitulatif()
+        candidat, choix = parcours.candidature()
+    except EtapeIncomplete as exc:
+        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
+        return redirect(step_url(exc.step))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            changed = candidatures.modify_inscription(inscription, candidat, choix, auteur="candidat individuel")
+        except DatabaseLocked:
+            raise
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            parcours.clear()
+            flash(f"Modification enregistrée : votre inscription porte désormais le numéro "
+                  f"{inscription.numero_version}. Imprimez la nouvelle confirmation." if changed
+                  else "Aucune modification : votre inscription reste inchangée.", "success" if changed else "info")
+            return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+    return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=step_url,
+                           action=step_url("recapitulatif"), mode="modification",
+                           **step_context(parcours, "recapitulatif"), **_candidat_layout())
+
+
+# --- verification of a printed confirmation ------------------------------------------
+
+
+@bp.get("/verifier")
 @allow("tous")
+@limiter.limit("30 per minute")
 def verify():
-    abort(404)
+    form = VerificationForm(request.args)
+    result = None
+    searched = "code" in request.args
+    if searched and form.validate():
+        result = candidatures.verify_code(form.code.data)
+    return render_template("public/verifier.html", form=form, result=result, searched=searched)
