@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Echange
+from portal.access import hash_api_token
+from portal.models import ApiToken, AuditEvent, Echange
 from portal.services import api_tokens
 from portal.services.inscriptions import mark_changed, set_cancelled
 
-from .dechargements_fixtures import api_token, specialite  # noqa: F401
+from .dechargements_fixtures import admin, api_token, manager, specialite  # noqa: F401
 
 
 def _get(client, clair, **params):
@@ -129,3 +131,56 @@ def test_openapi_schema_matches_what_the_api_returns(client, session_examen, spe
     schemas = document["components"]["schemas"]
     assert set(item) == set(schemas["Inscription"]["properties"])
     assert set(item["candidat"]) == set(schemas["Candidat"]["properties"])
+
+
+# --- token management by admins --------------------------------------------------------
+
+
+def test_admin_creates_a_token_shown_once_and_stored_hashed(client, admin, session_examen):
+    response = client.post("/gestionnaire/jetons-api", data={"nom": "Organisation des examens"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    clair = re.search(r'<code id="jeton-clair">([^<]+)</code>', page).group(1)
+    token = db.session.scalars(select(ApiToken)).one()
+    assert token.token_hash == hash_api_token(clair) and clair not in token.token_hash
+    assert token.prefixe == clair[:8] and token.created_by_id == admin.id
+
+    listing = client.get("/gestionnaire/jetons-api").get_data(as_text=True)
+    assert clair not in listing and f"{token.prefixe}…" in listing
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_token.cree")).one()
+    assert clair not in json.dumps(event.details)
+    assert _get(client, clair).status_code == 200
+
+
+def test_admin_revokes_a_token_after_confirming(client, admin, api_token):
+    token, clair = api_token
+    client.post(f"/gestionnaire/jetons-api/{token.id}/revoquer")
+    assert db.session.get(ApiToken, token.id).revoked_at is None
+    response = client.post(f"/gestionnaire/jetons-api/{token.id}/revoquer", data={"confirmation": "oui"},
+                           follow_redirects=True)
+    assert "est révoqué" in response.get_data(as_text=True)
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "api_token.revoque")).one()
+    assert client.post("/gestionnaire/jetons-api/999999/revoquer", data={"confirmation": "oui"}).status_code == 404
+
+
+def test_token_without_a_name_is_refused_next_to_the_field(client, admin):
+    page = client.post("/gestionnaire/jetons-api", data={"nom": "  "}).get_data(as_text=True)
+    assert "Indiquez le nom du système" in page and 'id="resume-erreurs"' in page
+    assert db.session.scalar(select(ApiToken.id)) is None
+
+
+def test_plain_manager_cannot_manage_tokens(client, manager, api_token):
+    assert client.get("/gestionnaire/jetons-api").status_code == 403
+    assert client.post("/gestionnaire/jetons-api", data={"nom": "x"}).status_code == 403
+    assert client.post(f"/gestionnaire/jetons-api/{api_token[0].id}/revoquer",
+                       data={"confirmation": "oui"}).status_code == 403
+
+
+def test_token_creation_asks_for_the_password_after_15_minutes(client, admin):
+    with client.session_transaction() as session:
+        session["login_at"] -= 16 * 60
+    response = client.post("/gestionnaire/jetons-api", data={"nom": "Organisation des examens"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/gestionnaire/reauthentification")
+    assert db.session.scalar(select(ApiToken.id)) is None

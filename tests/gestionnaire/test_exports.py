@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import tracemalloc
+
+import pytest
 
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Echange
+from portal.services import exports
 from portal.services.inscriptions import mark_changed, set_cancelled
 
 from .dechargements_fixtures import admin, manager, parse_csv, specialite  # noqa: F401
@@ -114,3 +118,40 @@ def test_unload_needs_a_manager(client, session_examen):
     assert response.status_code == 302
     assert "/gestionnaire/connexion" in response.headers["Location"]
     assert db.session.scalar(select(Echange.id)) is None
+
+
+def _bulk_registrations(session_examen, specialite, count: int) -> None:
+    """``count`` registrations written in bulk (the shared primitive is one at a time)."""
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from portal.models import Candidat, Inscription
+
+    base = db.session.scalar(select(db.func.coalesce(db.func.max(Candidat.id), 0)))
+    db.session.execute(insert(Candidat), [
+        dict(id=base + n, nom_naissance=f"NOM{n}", prenom1="Alex", sexe="F", date_naissance=date(2008, 3, 1),
+             commune_naissance="Lyon", pays_naissance="France", nationalite="Française", statut="individuel")
+        for n in range(1, count + 1)])
+    db.session.execute(insert(Inscription), [
+        dict(session_id=session_examen.id, numero=n, version=0, candidat_id=base + n, examen_id=specialite.examen_id,
+             specialite_id=specialite.id, forme="globale", source="public", cle_identite=f"NOM{n}|ALEX|2008-03-01",
+             seq=n) for n in range(1, count + 1)])
+    session_examen.dernier_numero = session_examen.dernier_changement = count
+    db.session.commit()
+
+
+def test_unload_memory_does_not_grow_with_the_number_of_rows(session_examen, specialite, tmp_path):
+    # 10,000 rows of 32 columns: held in memory as Python objects they would take far more than
+    # the bound (the CSV text alone is about 1.7 MB).
+    _bulk_registrations(session_examen, specialite, 10_000)
+    lot = exports.plan_export(session_examen)
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "gros.csv", "wb") as out:
+            fichier = exports.write_csv(lot, out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert fichier.nb_lignes == 10_000 and fichier.taille > 1_500_000
+    assert peak < 6_000_000, f"peak {peak / 1e6:.1f} MB"
