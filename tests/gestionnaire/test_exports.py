@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from tests.conftest import csrf_from
 from portal.models import AuditEvent, Echange
 from portal.services import exports
 from portal.services.inscriptions import mark_changed, set_cancelled
@@ -155,3 +156,16 @@ def test_unload_memory_does_not_grow_with_the_number_of_rows(session_examen, spe
         tracemalloc.stop()
     assert fichier.nb_lignes == 10_000 and fichier.taille > 1_500_000
     assert peak < 6_000_000, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_unload_and_catalogue_actions_need_the_csrf_token(app, client, manager, session_examen, specialite,
+                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/gestionnaire/dechargements/incremental").status_code == 400
+    assert client.post(f"/gestionnaire/catalogue/{specialite.id}/retirer").status_code == 400
+    assert db.session.scalar(select(Echange.id)) is None
+
+    page = client.get("/gestionnaire/dechargements").get_data(as_text=True)
+    token = csrf_from(page)
+    response = client.post("/gestionnaire/dechargements/incremental", data={"csrf_token": token})
+    assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
