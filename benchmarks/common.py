@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -95,7 +95,20 @@ class Context:
     database: str  # "sqlite" or "postgresql"
     quick: bool
     workdir: Path
-    notes: list[str] = field(default_factory=list)
+    # Resources several rows share on one database (the registration server), closed by
+    # the runner once every row of the database has run.
+    shared: dict[str, Any] = field(default_factory=dict)
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    def share(self, name: str, factory) -> Any:
+        """``factory()`` is a context manager; its value is kept for the next rows."""
+        if name not in self.shared:
+            self.shared[name] = self.stack.enter_context(factory())
+        return self.shared[name]
+
+    def close(self) -> None:
+        self.shared.clear()
+        self.stack.close()
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full
@@ -167,8 +180,8 @@ def bench_app(url: str, *, create_schema: bool = True, **overrides):
     from portal.config import DevelopmentConfig
     from portal.extensions import db
 
-    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, BENCH_ROUTES=True,
-                     RATELIMIT_ENABLED=False, SERVER_NAME="bench.localhost", **overrides)
+    settings = {"BENCH_ROUTES": True, "SERVER_NAME": "bench.localhost", **overrides}
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, **settings)
     quiet_logs()
     if create_schema:
         with app.app_context():
@@ -312,6 +325,10 @@ def locust_path() -> str | None:
 
 
 def load_tool() -> str:
+    """wrk when installed, else locust; ``BENCH_LOAD_TOOL=locust`` forces locust."""
+    forced = os.environ.get("BENCH_LOAD_TOOL", "")
+    if forced == "locust" and locust_path():
+        return "locust"
     if wrk_path():
         return "wrk"
     if locust_path():

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from benchmarks.common import Context, bench_app, live_server
+from benchmarks.common import Context, bench_app, demo_available, live_server
 from benchmarks.seed import ETAB_CODE, ETAB_PASSWORD, candidate, create_world
 
 TEXT_TYPES = {"text", "email", "tel", "date", "password", "number", "search", "url", ""}
@@ -311,8 +311,9 @@ def drive(plan: Plan) -> DriveResult:
 
 @contextmanager
 def registration_server(ctx: Context, name: str):
-    """A live server whose bench establishment (``seed.create_world``) has its registration
-    service open: yields the server; log school computers in with ETAB_CODE / ETAB_PASSWORD."""
+    """A live server on the demo data (when ``flask demo-data`` exists) plus the bench
+    establishment of ``seed.create_world`` (no pupil base, registration service open): log
+    school computers in with ETAB_CODE / ETAB_PASSWORD."""
     def prepare(url: str, _output: str) -> None:
         app = bench_app(url, create_schema=False)
         with app.app_context():
@@ -321,7 +322,7 @@ def registration_server(ctx: Context, name: str):
 
             db.engine.dispose()
 
-    with live_server(ctx, name, demo=False, prepare=prepare) as server:
+    with live_server(ctx, name, demo=demo_available(), prepare=prepare) as server:
         yield server
 
 
@@ -331,3 +332,9 @@ def login_cookie(server) -> tuple[str, str]:
     first_step = client.open_computer()
     cookie = "; ".join(f"{c.name}={c.value}" for c in client.http.cookies)
     return cookie, first_step
+
+
+def shared_registration_server(ctx: Context):
+    """The registration server of this database's run, started by the first row needing it
+    (P1, P2 and P6 share it: the demo data is loaded once)."""
+    return ctx.share("registration", lambda: registration_server(ctx, "registration"))

@@ -5,23 +5,22 @@ separate process, same duration, the anchor first. Targets: >= 0.25x its req/s a
 p99 <= 100 ms."""
 from __future__ import annotations
 
-from benchmarks.common import Context, http_load, make_result
-from benchmarks.flow import login_cookie, registration_server
+from benchmarks.common import Context, demo_available, http_load, make_result
+from benchmarks.flow import login_cookie, shared_registration_server
 
 ROWS = ("P1",)
 
 
 def run(ctx: Context) -> list[dict]:
     duration = ctx.duration(10, 3)
-    with registration_server(ctx, "p1") as server:
-        cookie, first_step = login_cookie(server)
-        anchor = http_load(server.url + "/bench/hello", duration=duration, workdir=ctx.workdir)
-        page = http_load(server.url + first_step, duration=duration, headers={"Cookie": cookie},
-                         workdir=ctx.workdir)
+    server = shared_registration_server(ctx)
+    cookie, first_step = login_cookie(server)
+    anchor = http_load(server.url + "/bench/hello", duration=duration, workdir=ctx.workdir)
+    page = http_load(server.url + first_step, duration=duration, headers={"Cookie": cookie}, workdir=ctx.workdir)
     if page.requests == 0 or anchor.requests == 0:
         raise RuntimeError("no request completed")
     return [make_result(
         "P1", ctx.database, value=page.rps, anchor=anchor.rps, unit="req/s", target=">= 0.25x; p99 <= 100 ms",
         met=page.rps >= 0.25 * anchor.rps and page.p99_ms is not None and page.p99_ms <= 100 and page.errors == 0,
         p99_ms=page.p99_ms, anchor_p99_ms=anchor.p99_ms, errors=page.errors, anchor_errors=anchor.errors,
-        page=first_step, tool=page.tool, seconds=duration)]
+        demo_data=demo_available(), page=first_step, tool=page.tool, seconds=duration)]

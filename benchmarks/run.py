@@ -100,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         for database in databases(args.database):
             ctx = Context(database=database, quick=args.quick, workdir=workdir / database)
             ctx.workdir.mkdir(parents=True, exist_ok=True)
-            for row_id, module_name in rows:
-                results += run_row(row_id, module_name, ctx)
+            try:
+                for row_id, module_name in rows:
+                    results += run_row(row_id, module_name, ctx)
+            finally:
+                ctx.close()
     finally:
         if args.keep:
             print(f"scratch directory kept: {workdir}")

@@ -59,17 +59,23 @@ ETAB_PASSWORD = "Mesure du service d'inscription 2026"
 
 def create_world(password: str = ETAB_PASSWORD) -> World:
     """A current session whose in-school service is open, a published BCP specialty and an
-    establishment preparing it, its registration service open with ``password`` (call
-    inside an app context; commits)."""
+    establishment preparing it (no pupil base), its registration service open with
+    ``password``. On top of demo data, the demo's current session is used and its in-school
+    calendar opened. Call inside an app context; commits."""
+    from sqlalchemy import select
+
     from portal.extensions import db
-    from portal.models import Etablissement, OuvertureService, SessionExamen, Specialite, StatutPublication
+    from portal.models import Etablissement, SessionExamen, Specialite, StatutPublication
     from portal.services.passwords import hash_password
     from portal.services.referentiel import ensure_examens
 
     examens = ensure_examens()
-    session_examen = SessionExamen(annee=2027, libelle="Session 2027", academie="Académie de mesure",
-                                   date_examen=date(2027, 6, 15), courante=True,
-                                   texte_confirmation="Conservez cette confirmation.")
+    session_examen = db.session.scalar(select(SessionExamen).where(SessionExamen.courante.is_(True)))
+    if session_examen is None:
+        session_examen = SessionExamen(annee=2027, libelle="Session 2027", academie="Académie de mesure",
+                                       date_examen=date(2027, 6, 15), courante=True,
+                                       texte_confirmation="Conservez cette confirmation.")
+        db.session.add(session_examen)
     specialite = Specialite(examen=examens["BCP"], code="BC900", libelle="Métiers de la mesure",
                             forme_globale=True, forme_progressive=True, section_europeenne_possible=True)
     etab = Etablissement(code=ETAB_CODE, nom="Lycée professionnel de la mesure", type="LP", commune="Lyon",
@@ -77,13 +83,27 @@ def create_world(password: str = ETAB_PASSWORD) -> World:
                          inscription_password_hash=hash_password(password), inscription_password_default=False,
                          service_ouvert=True, section_europeenne=True)
     etab.specialites.append(specialite)
-    db.session.add_all([session_examen, specialite, etab])
+    db.session.add_all([specialite, etab])
     db.session.flush()
     db.session.add(StatutPublication(session_id=session_examen.id, specialite_id=specialite.id, statut="publie"))
-    db.session.add(OuvertureService(session_id=session_examen.id, service="etablissement", examen_id=None,
-                                    ouvert=True))
+    _open_in_school_service(session_examen.id)
     db.session.commit()
     return World(session_examen.id, etab.id, specialite.id, examens["BCP"].id)
+
+
+def _open_in_school_service(session_id: int) -> None:
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import OuvertureService
+
+    rows = list(db.session.scalars(select(OuvertureService).where(OuvertureService.session_id == session_id,
+                                                                  OuvertureService.service == "etablissement")))
+    if not any(row.examen_id is None for row in rows):
+        rows.append(OuvertureService(session_id=session_id, service="etablissement", examen_id=None))
+        db.session.add(rows[-1])
+    for row in rows:
+        row.ouvert, row.debut, row.fin, row.fin_tardive = True, None, None, None
 
 
 def add_inscriptions(world: World, count: int, start: int = 0) -> list[int]:
