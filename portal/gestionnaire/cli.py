@@ -71,7 +71,8 @@ def _targets(type_: str, code: str | None):
     if type_ != "eleves":
         return session_examen, None
     if session_examen is None:
-        raise Refus("Aucune session courante : créez et initialisez la session avant de charger une base élèves.")
+        raise Refus("Aucune session courante : créez et initialisez la session avant de charger "
+                    "une base élèves.")
     etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code.strip().upper()))
     if etab is None:
         raise Refus(f"Établissement inconnu : {code}.")
@@ -98,7 +99,8 @@ def _load(type_: str, fichier: Path, dry_run: bool, code: str | None = None) -> 
             click.echo("Aucune écriture (--dry-run).")
             return
         try:
-            verrou.acquire(acteur=ACTEUR, gestionnaire_id=None, motif=f"chargement {type_} en ligne de commande")
+            verrou.acquire(acteur=ACTEUR, gestionnaire_id=None,
+                           motif=f"chargement {type_} en ligne de commande")
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()

@@ -77,7 +77,8 @@ ETAB_CHAMPS = ("nom", "type", "commune", "ccf_habilite", "specialites")
 SPECIALITE_CHAMPS = ("libelle", "forme_globale", "forme_progressive", "section_europeenne_possible",
                      "integrable", "habilitation_requise", "acces_direct_a_verifier", "validation_rectorat",
                      "actif")
-ELEVE_CHAMPS = ("nom", "prenoms", "date_naissance", "specialite_id", "decision", "note", "present", "echange_id")
+ELEVE_CHAMPS = ("nom", "prenoms", "date_naissance", "specialite_id", "decision", "note", "present",
+                "echange_id")
 
 
 class ChargementRefuse(ServiceError):
@@ -93,7 +94,8 @@ class ChargementRefuse(ServiceError):
 
 
 def upload_dir() -> Path:
-    folder = Path(current_app.config.get("CHARGEMENTS_DIR") or Path(current_app.instance_path) / "chargements")
+    configured = current_app.config.get("CHARGEMENTS_DIR")
+    folder = Path(configured) if configured else Path(current_app.instance_path) / "chargements"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -285,18 +287,24 @@ def _parse_specialite(ligne: int, row: dict[str, str], ctx: Contexte, rapport: R
         rapport.add(ligne, "code", "Code de spécialité invalide : 1 à 10 lettres ou chiffres.")
     libelle = _text(row, "libelle", ligne, rapport, max_len=200)
     values = {"libelle": libelle}
-    for colonne, attr, default in (("globale", "forme_globale", None), ("progressive", "forme_progressive", None),
+    for colonne, attr, default in (("globale", "forme_globale", None),
+                                   ("progressive", "forme_progressive", None),
                                    ("europeenne", "section_europeenne_possible", False),
                                    ("integrable", "integrable", True),
                                    ("habilitation_requise", "habilitation_requise", False),
                                    ("acces_direct_a_verifier", "acces_direct_a_verifier", False),
                                    ("validation_rectorat", "validation_rectorat", False)):
         raw = row[colonne]
-        values[attr] = default if (default is not None and not raw.strip()) else _bool(raw, colonne, ligne, rapport)
+        if default is not None and not raw.strip():
+            values[attr] = default
+        else:
+            values[attr] = _bool(raw, colonne, ligne, rapport)
     if values["forme_globale"] is False and values["forme_progressive"] is False:
-        rapport.add(ligne, "globale", "La spécialité doit permettre au moins une forme (globale ou progressive).")
+        rapport.add(ligne, "globale",
+                    "La spécialité doit permettre au moins une forme (globale ou progressive).")
     if values["section_europeenne_possible"] and examen in EXAMENS and examen != "BCP":
-        rapport.add(ligne, "europeenne", "La section européenne n'existe que pour le baccalauréat professionnel.")
+        rapport.add(ligne, "europeenne",
+                    "La section européenne n'existe que pour le baccalauréat professionnel.")
     if rapport.total > before:
         return None
     return {"cle": (examen, code), "examen": examen, "code": code, **values, "actif": True}
@@ -329,7 +337,8 @@ def _parse_eleve(ligne: int, row: dict[str, str], ctx: Contexte, rapport: Rappor
     if code_spec and examen in ctx.examens:
         spec = ctx.specialites.get((examen, code_spec))
         if spec is None:
-            rapport.add(ligne, "specialite", f"Spécialité « {code_spec[:12]} » inconnue pour l'examen {examen}.")
+            rapport.add(ligne, "specialite",
+                        f"Spécialité « {code_spec[:12]} » inconnue pour l'examen {examen}.")
         else:
             specialite_id = spec.id
     decision = row["decision"].strip().upper()
@@ -477,9 +486,11 @@ def analyse(ctx: Contexte, path: Path, progress: Callable[[int], None] | None = 
         if op.action == "purge":
             purged.append(op.objet_id)
         if len(exemples[op.action]) < SAMPLE:
-            exemples[op.action].append({"libelle": _libelle(ctx.type, op.record), "changements": op.changements})
-    return {"type": ctx.type, "lignes_valides": lignes, "crees": counts["cree"], "modifies": counts["modifie"],
-            "supprimes": counts["purge"], "hors_base": _count_registered(purged) if not rapport.total else 0,
+            exemples[op.action].append({"libelle": _libelle(ctx.type, op.record),
+                                        "changements": op.changements})
+    return {"type": ctx.type, "lignes_valides": lignes, "crees": counts["cree"],
+            "modifies": counts["modifie"], "supprimes": counts["purge"],
+            "hors_base": _count_registered(purged) if not rapport.total else 0,
             "exemples": exemples, "erreurs": rapport.erreurs, "nb_erreurs": rapport.total}
 
 
@@ -496,7 +507,8 @@ def _count_registered(eleve_ids: list[int]) -> int:
 
 
 def create_preview(type_: str, stream: BinaryIO, nom: str | None, *, session_examen: SessionExamen | None,
-                   etablissement: Etablissement | None, gestionnaire_id: int | None, acteur: str) -> dict[str, Any]:
+                   etablissement: Etablissement | None, gestionnaire_id: int | None,
+                   acteur: str) -> dict[str, Any]:
     """Keep the upload server-side, analyse it, and remember the result for ``run``.
 
     A refused file (errors) is recorded at once as a failed exchange with its report."""
@@ -518,8 +530,9 @@ def _record_refusal(meta: dict[str, Any], *, acteur: str) -> Echange:
     echange = Echange(type=meta["type"], etat="echec", acteur=acteur, gestionnaire_id=meta["gestionnaire_id"],
                       session_id=meta["session_id"], etablissement_id=meta["etablissement_id"],
                       fichier_nom=meta["nom"], fichier_sha256=meta["sha256"], fichier_taille=meta["taille"],
-                      finished_at=utcnow(), nb_lignes=apercu["lignes_valides"], nb_erreurs=apercu["nb_erreurs"],
-                      rapport=apercu["erreurs"], message=ChargementRefuse(apercu).message)
+                      finished_at=utcnow(), nb_lignes=apercu["lignes_valides"],
+                      nb_erreurs=apercu["nb_erreurs"], rapport=apercu["erreurs"],
+                      message=ChargementRefuse(apercu).message)
     db.session.add(echange)
     db.session.flush()
     audit.record("echange.refuse", echange, outcome="echec",
@@ -682,7 +695,8 @@ class _EleveWriter(_Writer):
             count += len(ids)
             db.session.execute(update(Inscription).where(Inscription.id.in_(ids)).values(hors_base=hors_base)
                                .execution_options(synchronize_session=False))
-            _trace_rows(self.echange.id, "Inscription", ((i, "modifie", {"hors_base": not hors_base}) for i in ids))
+            _trace_rows(self.echange.id, "Inscription",
+                        ((i, "modifie", {"hors_base": not hors_base}) for i in ids))
         return count
 
 
@@ -716,7 +730,8 @@ def run(meta: dict[str, Any], *, acteur: str, gestionnaire_id: int | None,
         raise ServiceError("Le fichier déposé n'est plus disponible ou a changé depuis l'aperçu : "
                            "déposez-le à nouveau.")
     session_examen = db.session.get(SessionExamen, meta["session_id"]) if meta.get("session_id") else None
-    etablissement = db.session.get(Etablissement, meta["etablissement_id"]) if meta.get("etablissement_id") else None
+    etablissement = (db.session.get(Etablissement, meta["etablissement_id"])
+                     if meta.get("etablissement_id") else None)
     echange = echanges.start(meta["type"], acteur=acteur, gestionnaire_id=gestionnaire_id,
                              session_id=meta.get("session_id") or _current_session_id(),
                              etablissement_id=meta.get("etablissement_id"),
@@ -759,7 +774,8 @@ def _summary(type_: str, counts: dict[str, int]) -> str:
     if type_ == "eleves":
         text += f", {counts['purge']} retiré(s) de la base"
         if counts.get("hors_base"):
-            text += f" dont {counts['hors_base']} déjà inscrit(s) (inscriptions conservées, signalées hors base)"
+            text += (f" dont {counts['hors_base']} déjà inscrit(s) (inscriptions conservées, "
+                     "signalées hors base)")
     return text + "."
 
 
@@ -783,7 +799,8 @@ def _ids(echange_id: int, objet: str, action: str) -> list[int]:
 
 
 REFERENCES = {
-    "Etablissement": ((Inscription.etablissement_id, "des inscriptions"), (Eleve.etablissement_id, "une base élèves"),
+    "Etablissement": ((Inscription.etablissement_id, "des inscriptions"),
+                      (Eleve.etablissement_id, "une base élèves"),
                       (Echange.etablissement_id, "un chargement de base élèves"),
                       (AutorisationTardive.etablissement_id, "des autorisations tardives")),
     "Specialite": ((Inscription.specialite_id, "des inscriptions"), (Eleve.specialite_id, "des élèves"),
@@ -803,19 +820,20 @@ def _check_cancellable(echange: Echange) -> None:
     later = EchangeTrace.__table__.alias("ulterieure")
     conflict = db.session.scalar(
         select(Echange.id).join(later, later.c.echange_id == Echange.id)
-        .join(EchangeTrace, (EchangeTrace.objet == later.c.objet) & (EchangeTrace.objet_id == later.c.objet_id))
+        .join(EchangeTrace, (EchangeTrace.objet == later.c.objet)
+              & (EchangeTrace.objet_id == later.c.objet_id))
         .where(EchangeTrace.echange_id == echange.id, Echange.id > echange.id, Echange.etat == "succes")
         .limit(1))
     if conflict is not None:
-        raise ServiceError(f"Impossible d'annuler : le chargement n° {conflict}, plus récent, a modifié les mêmes "
-                           "données. Annulez-le d'abord.")
+        raise ServiceError(f"Impossible d'annuler : le chargement n° {conflict}, plus récent, a modifié "
+                           "les mêmes données. Annulez-le d'abord.")
     for objet, references in REFERENCES.items():
         created = _ids(echange.id, objet, "cree")
         for column, what in references:
             for chunk in _chunks(created):
                 if db.session.scalar(select(exists().where(column.in_(chunk)))):
-                    raise ServiceError(f"Impossible d'annuler : des {NOMS_OBJETS[objet]} créés par ce chargement "
-                                       f"sont maintenant utilisés par {what}.")
+                    raise ServiceError(f"Impossible d'annuler : des {NOMS_OBJETS[objet]} créés par ce "
+                                       f"chargement sont maintenant utilisés par {what}.")
 
 
 def cancel(echange: Echange, *, acteur: str) -> dict[str, int]:
@@ -851,7 +869,8 @@ def _restore(echange_id: int, objet: str, model) -> int:
                 values = dict(trace.avant)
                 if "specialites" in values:
                     ids = values.pop("specialites")
-                    obj.specialites = list(db.session.scalars(select(Specialite).where(Specialite.id.in_(ids))))
+                    obj.specialites = list(db.session.scalars(
+                        select(Specialite).where(Specialite.id.in_(ids))))
                 for key, value in values.items():
                     setattr(obj, key, value)
     db.session.flush()
@@ -873,7 +892,8 @@ def _delete_created(echange_id: int, objet: str, model) -> int:
         if model is Specialite:
             db.session.execute(delete(StatutPublication).where(StatutPublication.specialite_id.in_(chunk)))
             db.session.execute(delete(HistoriqueStatut).where(HistoriqueStatut.specialite_id.in_(chunk)))
-        db.session.execute(delete(model).where(model.id.in_(chunk)).execution_options(synchronize_session=False))
+        db.session.execute(delete(model).where(model.id.in_(chunk))
+                           .execution_options(synchronize_session=False))
     if ids:
         db.session.expire_all()
     return len(ids)

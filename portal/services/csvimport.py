@@ -114,8 +114,8 @@ class CsvReader:
                 line = self.text.readline(MAX_LINE)
             except UnicodeDecodeError as exc:
                 raise FichierInvalide(
-                    f"Vers la ligne {self._physical + 1} : caractères illisibles ({self.encoding}). Enregistrez "
-                    "le fichier en UTF-8 ou en Windows-1252.", self._physical + 1) from exc
+                    f"Vers la ligne {self._physical + 1} : caractères illisibles ({self.encoding}). "
+                    "Enregistrez le fichier en UTF-8 ou en Windows-1252.", self._physical + 1) from exc
             if not line:
                 return
             self._physical += 1

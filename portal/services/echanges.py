@@ -112,7 +112,8 @@ def heartbeat(echange_id: int) -> None:
     with db.engine.begin() as conn:
         conn.execute(update(Echange).where(Echange.id == echange_id, Echange.etat == "en_cours")
                      .values(heartbeat_at=now))
-        conn.execute(update(Verrou).where(Verrou.nom == verrou.NOM, Verrou.actif.is_(True), Verrou.expire_at > now)
+        conn.execute(update(Verrou)
+                     .where(Verrou.nom == verrou.NOM, Verrou.actif.is_(True), Verrou.expire_at > now)
                      .values(expire_at=now + current_app.config["LOCK_TTL"]))
 
 
@@ -120,7 +121,8 @@ def finish(echange: Echange, *, lignes: int, crees: int, modifies: int, supprime
            message: str = "") -> None:
     echange.etat = "succes"
     echange.finished_at = echange.heartbeat_at = utcnow()
-    echange.nb_lignes, echange.nb_crees, echange.nb_modifies, echange.nb_supprimes = lignes, crees, modifies, supprimes
+    echange.nb_lignes, echange.nb_crees = lignes, crees
+    echange.nb_modifies, echange.nb_supprimes = modifies, supprimes
     echange.nb_erreurs = 0
     echange.message = message
     db.session.flush()

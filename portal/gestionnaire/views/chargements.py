@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ...access import allow
 from ...csvutil import csv_response
 from ...extensions import db
-from ...models import ETATS_ECHANGE, Echange, Etablissement
+from ...models import ETATS_ECHANGE, TYPES_ECHANGE, Echange, Etablissement
 from ...services import ServiceError, chargements, echanges, verrou
 from ...services.campagne import current_session
 from .. import bp
@@ -80,8 +80,8 @@ def create_chargement():
         else:
             db.session.commit()
             return redirect(url_for(".show_chargement", jeton=meta["jeton"]))
-    return render_template("gestionnaire/chargements/create_chargement.html", form=form, lock=verrou.current(),
-                           running=echanges.running_load())
+    return render_template("gestionnaire/chargements/create_chargement.html", form=form,
+                           lock=verrou.current(), running=echanges.running_load())
 
 
 def _own_preview(jeton: str) -> dict:
@@ -144,9 +144,10 @@ def abandon_chargement(jeton: str):
 def list_echanges():
     type_ = request.args.get("type") or None
     etat = request.args.get("etat") or None
-    if type_ not in (None, *echanges.TYPES_CHARGEMENT, "export_csv", "export_api") or etat not in (None, *ETATS_ECHANGE):
+    if type_ not in (None, *TYPES_ECHANGE) or etat not in (None, *ETATS_ECHANGE):
         abort(400)
-    page = db.paginate(echanges.list_query(type_=type_, etat=etat), per_page=20, max_per_page=20, error_out=False)
+    page = db.paginate(echanges.list_query(type_=type_, etat=etat), per_page=20, max_per_page=20,
+                       error_out=False)
     filtres = {key: value for key, value in (("type", type_), ("etat", etat)) if value}
     return render_template("gestionnaire/chargements/list_echanges.html", page=page, type_=type_, etat=etat,
                            filtres=filtres, etat_affiche=echanges.etat_affiche, etats=ETATS_ECHANGE)
