@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -92,8 +93,21 @@ def _truncate_postgres(app) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+def _fresh_g_per_request(app) -> None:
+    """Tests keep an application context open, which every test request then reuses, so
+    ``g`` (Flask-Login's cached user, ``g.session_examen``...) would leak from one request
+    to the next. In production each request starts with an empty ``g``: do the same."""
+
+    def clear_g():
+        for name in list(g):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
+
+
 def build_app(database_url: str, **overrides):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, **overrides)
+    _fresh_g_per_request(app)
     with app.app_context():
         if database_url.startswith("postgresql"):
             if database_url not in _PG_SCHEMA_READY:

@@ -2,24 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 
 from tests.conftest import STRONG_PASSWORD, csrf_from
-
-
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """The ``app`` fixture keeps an application context open, so every test request
-    shares one ``g`` (Flask-Login's cached user, ``g.gestionnaire``...). In production each
-    request starts with an empty ``g``: do the same here, or a request could act as the
-    user of the previous one."""
-
-    def clear_g():
-        for name in list(g):
-            g.pop(name, None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
-    yield
 
 
 def _logged_in(app, compte):
