@@ -33,12 +33,15 @@ def test_login_without_token_is_refused(client, etab):
     assert client.get("/etablissement/").status_code == 302
 
 
+OTHER = "Un autre mot de passe sûr"
+
+
 @pytest.mark.parametrize("url, data", [
     ("/etablissement/service/fermer", {}),
     ("/etablissement/section-europeenne", {"reponse": "non"}),
-    ("/etablissement/mot-de-passe-inscription", {"new_password": "Un autre mot de passe sûr", "confirmation": "Un autre mot de passe sûr"}),
-    ("/etablissement/mot-de-passe", {"current_password": STRONG_PASSWORD, "new_password": "Un autre mot de passe sûr",
-                                     "confirmation": "Un autre mot de passe sûr"}),
+    ("/etablissement/mot-de-passe-inscription", {"new_password": OTHER, "confirmation": OTHER}),
+    ("/etablissement/mot-de-passe", {"current_password": STRONG_PASSWORD, "new_password": OTHER,
+                                     "confirmation": OTHER}),
     ("/etablissement/deconnexion", {}),
 ])
 def test_post_without_token_changes_nothing(connected, etab, url, data):
