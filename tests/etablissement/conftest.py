@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import g, request_started
+from flask import request_started
 
 from portal.extensions import db, limiter
 from tests.conftest import STRONG_PASSWORD
@@ -16,19 +16,17 @@ def _fresh_limiter(app):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    """The ``app`` fixture keeps an app context pushed, so test requests would share its
-    ``g`` (Flask-Login's cached user included) and its database session. Start each
-    request as production does: empty globals, nothing cached from the previous one."""
+def _fresh_orm_state_per_request(app):
+    """Test requests share the test's database session (the shared fixtures already give
+    them an empty ``g``): drop the cached rows too, so each request reads the database as
+    a production request would."""
 
-    def clear(_sender, **_extra):
-        for name in list(vars(g)):
-            delattr(g, name)
+    def expire(_sender, **_extra):
         db.session.expire_all()
 
-    request_started.connect(clear, app)
+    request_started.connect(expire, app)
     yield
-    request_started.disconnect(clear, app)
+    request_started.disconnect(expire, app)
 
 
 @pytest.fixture
