@@ -229,7 +229,8 @@ def modify(client, inscription, **changes):
 def test_modification_raises_the_version_and_keeps_the_history(client, inscrit, catalogue):
     first_code = inscrit.versions[0].code_verification
     login(client, "1")
-    page = text(client.get(f"/public/inscriptions/{inscrit.id}/modifier/identite"))
+    start = client.post(f"/public/inscriptions/{inscrit.id}/modifier")
+    page = text(client.get(start.headers["Location"]))
     assert 'value="Lefèvre"' in page and 'value="1990-02-03"' in page  # prefilled from the registration
     response = modify(client, inscrit, contact={"commune": "Villeurbanne", "code_postal": "69100"},
                       specialite=catalogue["CAP"])
