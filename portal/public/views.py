@@ -38,8 +38,11 @@ def _candidat_layout() -> dict:
     return {"account_label": f"Inscription n° {g.inscription.numero}", "logout_url": url_for(".logout")}
 
 
-def _service_closed():
-    """The closed page when no exam is open to the public, else None."""
+@bp.before_request
+def guard_service():
+    """Registering stops, with the reason, while no exam is open to the public."""
+    if request.endpoint not in {"public.fill_step", "public.review_inscription"}:
+        return None
     session_examen = campagne.current_session()
     if campagne.examens_ouverts(session_examen, "public"):
         return None
@@ -64,16 +67,13 @@ def index():
 @bp.route("/inscription/<etape>", methods=("GET", "POST"))
 @allow("tous")
 def fill_step(etape: str):
-    return _service_closed() or run_step(_creation(), etape, template="public/etape.html", step_url=_creation_url,
-                                         action=_creation_url(etape), mode="creation")
+    return run_step(_creation(), etape, template="public/etape.html", step_url=_creation_url,
+                    action=_creation_url(etape), mode="creation")
 
 
 @bp.route("/inscription/recapitulatif", methods=("GET", "POST"))
 @allow("tous")
 def review_inscription():
-    closed = _service_closed()
-    if closed:
-        return closed
     parcours = _creation()
     try:
         sections = parcours.recapitulatif()

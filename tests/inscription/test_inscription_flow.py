@@ -29,7 +29,8 @@ def fill_until_review(client, specialite, identite=None):
 
 
 def test_pupil_registers_step_by_step_and_gets_number_and_pdf(client, poste, register):
-    assert "Étape 1 sur 4" in text(client.get("/inscription/etape/identite"))
+    first = text(client.get("/inscription/etape/identite"))
+    assert "Étape 1 sur 4" in first and 'action="/inscription/etape/identite"' in first
     response = register(poste.specialites["BCP"], forme="progressive", europe="oui")
     assert response.headers["Location"].endswith("/inscription/confirmation")
     page = text(client.get("/inscription/confirmation"))

@@ -60,6 +60,8 @@ def only_inscription() -> Inscription:
 
 def test_candidate_registers_and_lands_on_their_registration(client, catalogue):
     assert "S'inscrire" in text(client.get("/public/"))
+    first = text(client.get("/public/inscription/identite"))
+    assert "Étape 1 sur 4" in first and 'action="/public/inscription/identite"' in first
     skipped = client.get("/public/inscription/specialite")
     assert skipped.headers["Location"].endswith("/public/inscription/identite")
     response = register(client, catalogue["BP"], forme="progressive")
