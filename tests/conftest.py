@@ -95,12 +95,14 @@ def _truncate_postgres(app) -> None:
 
 def _fresh_g_per_request(app) -> None:
     """Tests keep an application context open, which every test request then reuses, so
-    ``g`` (Flask-Login's cached user, ``g.session_examen``...) would leak from one request
-    to the next. In production each request starts with an empty ``g``: do the same."""
+    ``g`` (Flask-Login's cached user, ``g.session_examen``...) and the rows cached in the
+    database session would leak from one request to the next. In production each request
+    starts with an empty ``g`` and reads the database afresh: do the same."""
 
     def clear_g():
         for name in list(g):
             g.pop(name, None)
+        db.session.expire_all()
 
     app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
 

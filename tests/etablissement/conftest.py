@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import request_started
 
 from portal.extensions import db, limiter
 from tests.conftest import STRONG_PASSWORD
@@ -13,20 +12,6 @@ def _fresh_limiter(app):
     limiter.reset()
     yield
     limiter.reset()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_orm_state_per_request(app):
-    """Test requests share the test's database session (the shared fixtures already give
-    them an empty ``g``): drop the cached rows too, so each request reads the database as
-    a production request would."""
-
-    def expire(_sender, **_extra):
-        db.session.expire_all()
-
-    request_started.connect(expire, app)
-    yield
-    request_started.disconnect(expire, app)
 
 
 @pytest.fixture
