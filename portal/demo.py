@@ -334,7 +334,7 @@ NOTES_S = (
 NAISSANCE = {"BCP": (2008, 2010), "CAP": (2009, 2011), "BEP": (2010, 2011), "BTS": (2005, 2008),
              "BP": (2003, 2009), "MC4": (2006, 2008), "MC5": (2007, 2010)}
 # Registrations per (establishment, specialty), by exam.
-EFFECTIFS = {"BCP": (6, 15), "CAP": (5, 12), "BEP": (3, 8), "BTS": (6, 15), "BP": (4, 9),
+EFFECTIFS = {"BCP": (5, 14), "CAP": (4, 11), "BEP": (3, 8), "BTS": (5, 14), "BP": (4, 9),
              "MC4": (2, 6), "MC5": (2, 6)}
 # Individual candidates: at least this many, and enough for the whole to reach INSCRIPTIONS_MIN.
 PUBLIC_MIN, INSCRIPTIONS_MIN = 200, 2100
@@ -382,9 +382,17 @@ def demo_data(reset: bool, if_empty: bool, seed: int) -> None:
                        "recharger la démonstration.", err=True)
             click.get_current_context().exit(1)
         delete_all_data()
-    counts = DemoBuilder(random.Random(seed)).build()
-    audit.record("demo.chargee", actor=SYSTEME, details={"graine": seed, "reinitialisation": reset, **counts})
-    db.session.commit()
+    try:
+        counts = DemoBuilder(random.Random(seed)).build()
+        audit.record("demo.chargee", actor=SYSTEME,
+                     details={"graine": seed, "reinitialisation": reset, **counts})
+        db.session.commit()
+    except BaseException:
+        # Batches were committed on the way: leave an empty database, never a partial académie.
+        db.session.rollback()
+        delete_all_data()
+        db.session.commit()
+        raise
     click.echo(
         f"Données de démonstration chargées : {counts['etablissements']} établissements, "
         f"{counts['specialites']} spécialités, {_nombre(counts['inscriptions'])} inscriptions, "
@@ -433,7 +441,7 @@ class PlannedInscription:
 
 
 class DemoBuilder:
-    """Builds the whole académie in the current transaction (flushes; the command commits)."""
+    """Builds the whole académie; registrations are committed in batches, the command commits the rest."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -690,7 +698,8 @@ class DemoBuilder:
     def _plan_vitrine_public(self) -> PlannedInscription:
         specialite = self.specialites[VITRINE_PUBLIC_SPECIALITE]
         self._cles.add((specialite.examen_id, self._cle(VITRINE_PUBLIC)))
-        return PlannedInscription(at=self.debut + timedelta(minutes=12), etab=None, specialite=specialite,
+        # The first of the campaign (the sort is stable): it holds number 1.
+        return PlannedInscription(at=self.debut, etab=None, specialite=specialite,
                                   candidat=dict(VITRINE_PUBLIC), forme="globale", section_europeenne=False)
 
     def _forme(self, specialite: Specialite) -> str:
