@@ -310,9 +310,16 @@ def _parse_specialite(ligne: int, row: dict[str, str], ctx: Contexte, rapport: R
     return {"cle": (examen, code), "examen": examen, "code": code, **values, "actif": True}
 
 
+DATE_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+
+
 def _parse_date(value: str) -> date | None:
+    match = DATE_RE.match(value.strip())
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
     try:
-        parsed = datetime.strptime(value.strip(), "%d/%m/%Y").date()
+        parsed = date(year, month, day)
     except ValueError:
         return None
     return parsed if 1900 <= parsed.year <= date.today().year else None
@@ -444,6 +451,8 @@ def _plan_eleves(ctx: Contexte, records: Iterable[tuple[int, dict]]) -> Iterator
         row = remaining.pop(record["cle"], None)
         if row is None:
             yield Op("cree", record)
+            continue
+        if row["present"] and all(row[k] == record[k] for k in ELEVE_CHAMPS[:-2]):
             continue
         avant = _snapshot(row, ELEVE_CHAMPS)
         changements = _changes(avant, {**record, "present": True}, ELEVE_CHAMPS[:-1])
