@@ -6,7 +6,6 @@ import html
 from dataclasses import dataclass, field
 
 import pytest
-from flask import g, request_started
 
 from portal.extensions import db, limiter
 from portal.models import Etablissement, SessionExamen, Specialite, StatutPublication
@@ -26,21 +25,6 @@ def _fresh_limiter(app):
     limiter.reset()
     yield
     limiter.reset()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    """Each test request starts as in production: empty ``g``, nothing cached in the
-    database session (the ``app`` fixture keeps one app context pushed)."""
-
-    def clear(_sender, **_extra):
-        for name in list(vars(g)):
-            delattr(g, name)
-        db.session.expire_all()
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

@@ -3,6 +3,5 @@ from tests.inscription.conftest import (  # noqa: F401
     CONTACT,
     IDENTITE,
     _fresh_limiter,
-    _fresh_request_globals,
     publish,
 )
