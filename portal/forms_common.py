@@ -17,7 +17,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
-from .services import ServiceError, candidatures, passwords
+from .extensions import db
+from .services import ServiceError, brouillons, candidatures, passwords
 from .templating import LIBELLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -250,33 +251,38 @@ def attach_error(form, exc: ServiceError) -> None:
 
 
 class Parcours:
-    """One registration being entered step by step; its draft lives in the session under
-    ``key`` as the cleaned strings of each step, validated again at the final submission."""
+    """One registration being entered step by step; its draft (the cleaned strings of each
+    step, validated again at the final submission) is kept on the server, its id in the
+    session under ``key``."""
 
     def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool):
         self.ctx = ctx
         self.key = key
         self.adresse_requise = adresse_requise
         self._specialites: list | None = None
+        self._brouillon: dict | None = None
 
-    # the draft
+    # the draft: on the server, the session only holds its id
     @property
     def brouillon(self) -> dict:
-        value = session.get(self.key)
-        return value if isinstance(value, dict) else {}
+        if self._brouillon is None:
+            self._brouillon = brouillons.load(session.get(self.key))
+        return self._brouillon
 
     def save(self, step: str, values: dict[str, str]) -> None:
         draft = dict(self.brouillon)
         if step in ("identite", "specialite") and draft.get(step) != values:
             draft.pop("forme", None)  # its questions depend on the status and the specialty
         draft[step] = values
-        session[self.key] = draft
+        self.start(draft)
 
     def start(self, draft: dict) -> None:
-        session[self.key] = draft
+        session[self.key] = brouillons.save(session.get(self.key), draft)
+        self._brouillon = draft
 
     def clear(self) -> None:
-        session.pop(self.key, None)
+        brouillons.discard(session.pop(self.key, None))
+        self._brouillon = {}
 
     # what the steps offer
     @property
@@ -399,6 +405,7 @@ def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable
                 attach_error(form, exc)
             else:
                 parcours.save(step, form.values())
+                db.session.commit()
                 return redirect(step_url(parcours.next_step(step)))
     else:
         form = parcours.form(step, draft=True)

@@ -618,3 +618,14 @@ class AuditEvent(db.Model):
     objet_id: Mapped[Optional[str]] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(6), default="succes")
     details: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Brouillon(db.Model):
+    """A registration being entered step by step. Kept on the server so that no personal
+    data travels in the (signed, not encrypted) session cookie, which holds only the id."""
+
+    __tablename__ = "brouillons"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    donnees: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -14,7 +14,7 @@ from ..database import writes_on_get
 from ..extensions import db
 from ..forms_common import EtapeIncomplete, Parcours, attach_error, run_step, step_context
 from ..models import Etablissement, Inscription
-from ..services import DatabaseLocked, ServiceError, audit, campagne, candidatures, passwords, throttle
+from ..services import DatabaseLocked, ServiceError, audit, brouillons, campagne, candidatures, passwords, throttle
 from . import bp
 from .forms import ConfirmForm, PosteLoginForm
 
@@ -110,8 +110,8 @@ def review_inscription():
             db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             parcours.clear()
+            db.session.commit()
             session[LAST_KEY] = inscription.id
             return redirect(url_for(".show_confirmation"))
     return render_template("inscription/recapitulatif.html", form=form, sections=sections,
@@ -152,6 +152,8 @@ def download_confirmation():
 def new_inscription():
     """Free the computer for the next pupil: nothing of the previous one stays."""
     poste, login_at = session.get("poste"), session.get("login_at")
+    brouillons.discard(session.get(DRAFT_KEY))
+    db.session.commit()
     auth.start_session(poste=poste)
     session["login_at"] = login_at or session["login_at"]
     return redirect(url_for(".fill_step", etape="identite"))

@@ -92,6 +92,7 @@ def review_inscription():
             db.session.rollback()
             attach_error(form, exc)
         else:
+            parcours.clear()
             db.session.commit()
             auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
             flash(f"Votre préinscription est enregistrée sous le numéro {inscription.numero_version}. "
@@ -203,6 +204,7 @@ def start_modification(inscription_id: int):
     if refused:
         return refused
     _modification(inscription).start(_draft_of(inscription))
+    db.session.commit()
     return redirect(url_for(".modify_step", inscription_id=inscription.id, etape="identite"))
 
 
@@ -253,8 +255,8 @@ def review_modification(inscription_id: int):
             db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             parcours.clear()
+            db.session.commit()
             flash(f"Modification enregistrée : votre inscription porte désormais le numéro "
                   f"{inscription.numero_version}. Imprimez la nouvelle confirmation." if changed
                   else "Aucune modification : votre inscription reste inchangée.", "success" if changed else "info")

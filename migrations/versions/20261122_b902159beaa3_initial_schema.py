@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0004b627d854
+Revision ID: b902159beaa3
 Revises: 
-Create Date: 2026-11-22 16:35:14.034209
+Create Date: 2026-11-22 17:36:10.993930
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004b627d854'
+revision = 'b902159beaa3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -40,6 +40,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_etablissement_code'), ['etablissement_code'], unique=False)
         batch_op.create_index('ix_audit_events_objet', ['objet_type', 'objet_id'], unique=False)
+
+    op.create_table('brouillons',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('donnees', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_brouillons'))
+    )
+    with op.batch_alter_table('brouillons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_brouillons_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('candidats',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -469,6 +478,10 @@ def downgrade():
     op.drop_table('examens')
     op.drop_table('etablissements')
     op.drop_table('candidats')
+    with op.batch_alter_table('brouillons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_brouillons_updated_at'))
+
+    op.drop_table('brouillons')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_objet')
         batch_op.drop_index(batch_op.f('ix_audit_events_etablissement_code'))
