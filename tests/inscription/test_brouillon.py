@@ -1,0 +1,42 @@
+"""The draft of a registration stays on the server: the session cookie carries no personal data."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Brouillon
+from tests.inscription.conftest import CONTACT, IDENTITE
+
+
+def _session_cookie_payload(app, client) -> str:
+    serializer = app.session_interface.get_signing_serializer(app)
+    return repr(serializer.loads(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value))
+
+
+def _drafts() -> int:
+    return db.session.scalar(select(func.count()).select_from(Brouillon))
+
+
+def test_pupil_answers_are_kept_on_the_server_not_in_the_cookie(app, client, poste):
+    client.post("/inscription/etape/identite", data=IDENTITE)
+    client.post("/inscription/etape/contact", data=CONTACT)
+    payload = _session_cookie_payload(app, client)
+    for secret in ("Lefèvre", "Léa", "2008-05-17", "lea@example.org", "06 12 34 56 78"):
+        assert secret not in payload
+    assert _drafts() == 1
+    page = client.get("/inscription/etape/identite").get_data(as_text=True)
+    assert "Lefèvre" in page
+
+
+def test_new_registration_deletes_the_previous_pupils_draft(client, poste):
+    client.post("/inscription/etape/identite", data=IDENTITE)
+    assert _drafts() == 1
+    client.post("/inscription/nouvelle")
+    assert _drafts() == 0
+    assert "Lefèvre" not in client.get("/inscription/etape/identite").get_data(as_text=True)
+
+
+def test_confirmed_registration_leaves_no_draft(client, poste, register):
+    response = register(poste.specialites["CAP"])
+    assert response.status_code == 302
+    assert _drafts() == 0
