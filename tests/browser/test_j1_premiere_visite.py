@@ -1,0 +1,54 @@
+"""Journey 1: a school head's first visit, on default passwords."""
+from __future__ import annotations
+
+import pytest
+
+from portal.demo import VITRINE_DEFAUT
+
+from .helpers import choose, expect, expect_heading, field, main_text, nav, press
+
+pytestmark = pytest.mark.browser
+
+NEW_SUIVI = "Sembat suivi des inscriptions 2027"
+NEW_POSTE = "Sembat poste des eleves 2027"
+
+
+def test_school_head_first_visit_sets_passwords_answers_and_opens_the_service(new_page, visits):
+    page = new_page("j1-chef")
+    page.goto("/etablissement/connexion")
+    visits.check(page, "connexion")
+    field(page, "Code de l'établissement").fill(VITRINE_DEFAUT.code)
+    field(page, "Mot de passe du suivi").fill(VITRINE_DEFAUT.code)
+    press(page, "Se connecter")
+
+    expect_heading(page, "Changer le mot de passe du suivi")
+    visits.check(page, "mot-de-passe-impose")
+    field(page, "Mot de passe actuel").fill(VITRINE_DEFAUT.code)
+    field(page, "Nouveau mot de passe").fill(NEW_SUIVI)
+    field(page, "Confirmation du nouveau mot de passe").fill(NEW_SUIVI)
+    press(page, "Changer le mot de passe")
+
+    expect(page.locator("#messages")).to_contain_text("Le mot de passe du suivi a été modifié.")
+    expect_heading(page, VITRINE_DEFAUT.nom)
+    visits.check(page, "tableau-de-bord")
+    press(page, "indiquez si vous gérez des sections européennes", "link")
+
+    expect_heading(page, "Sections européennes")
+    visits.check(page, "section-europeenne")
+    choose(page, "Gérez-vous des sections européennes ?", "Oui")
+    press(page, "Enregistrer la réponse")
+    expect(page.locator("#messages")).to_contain_text("réponse sur les sections européennes est enregistrée")
+
+    press(page, "Ouvrir le service d’inscription")
+    expect(page.locator("#etat-service")).to_contain_text("Ouvert")
+    visits.check(page, "service-ouvert")
+
+    nav(page, "Mot de passe inscription")
+    expect_heading(page, "Changer le mot de passe du service d’inscription")
+    visits.check(page, "mot-de-passe-inscription")
+    field(page, "Nouveau mot de passe").fill(NEW_POSTE)
+    field(page, "Confirmation du nouveau mot de passe").fill(NEW_POSTE)
+    press(page, "Changer le mot de passe")
+    expect(page.locator("#messages")).to_contain_text("Le mot de passe du service d'inscription a été modifié")
+    assert "Mot de passe du service d’inscription par défaut" not in main_text(page)
+    visits.check(page, "tableau-de-bord-final")
