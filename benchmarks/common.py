@@ -5,6 +5,7 @@ A row module exposes ``ROWS`` (the ids it produces) and ``run(ctx) -> list[dict]
 raises ``NotAvailable`` when a prerequisite (a service module, a route, demo data) is not
 there, and the runner prints "not available yet: <reason>" instead of failing.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,14 +37,30 @@ class NotAvailable(Exception):
 # --- results --------------------------------------------------------------------------
 
 
-def make_result(row_id: str, database: str, *, value: float, anchor: float | None, unit: str,
-                target: str, met: bool, ratio: float | None = None, **details: Any) -> dict:
+def make_result(
+    row_id: str,
+    database: str,
+    *,
+    value: float,
+    anchor: float | None,
+    unit: str,
+    target: str,
+    met: bool,
+    ratio: float | None = None,
+    **details: Any,
+) -> dict:
     """One object of ``bench-results.json``; ``ratio`` defaults to value / anchor."""
     if ratio is None and anchor:
         ratio = value / anchor
     result = {
-        "id": row_id, "database": database, "value": _round(value), "anchor": _round(anchor),
-        "unit": unit, "ratio": _round(ratio, 3), "target": target, "met": bool(met),
+        "id": row_id,
+        "database": database,
+        "value": _round(value),
+        "anchor": _round(anchor),
+        "unit": unit,
+        "ratio": _round(ratio, 3),
+        "target": target,
+        "met": bool(met),
     }
     if details:
         result["details"] = {k: _round(v) if isinstance(v, float) else v for k, v in details.items()}
@@ -80,9 +97,10 @@ def _cell(result: dict, key: str) -> str:
 def format_table(results: list[dict]) -> str:
     header = ("id", "database", "value", "anchor", "unit", "ratio", "target", "met", "details")
     lines = [[_cell(r, k) for k in header] for r in results]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
-           "  ".join("-" * w for w in widths)]
+    widths = [
+        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)
+    ]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
     return "\n".join(out)
 
@@ -210,8 +228,9 @@ def median(values: list[float]) -> float:
 
 
 @contextmanager
-def live_server(ctx: Context, name: str, *, demo: bool = True, prepare=None,
-                workers: int = 2) -> Iterator[Any]:
+def live_server(
+    ctx: Context, name: str, *, demo: bool = True, prepare=None, workers: int = 2
+) -> Iterator[Any]:
     """A gunicorn server (``-w 2`` sync) with the bench routes, on a fresh database.
 
     ``prepare(url, demo_output)`` runs in this process after migration and demo data,
@@ -221,8 +240,13 @@ def live_server(ctx: Context, name: str, *, demo: bool = True, prepare=None,
     if demo and not demo_available():
         raise NotAvailable("the `flask demo-data` command (portal/demo.py) is missing")
     url = ctx.fresh_url(name)
-    server = LiveServer(ctx.workdir / name, database_url=url, workers=workers, demo=demo,
-                        extra_env={"PORTAL_BENCH_ROUTES": "1"})
+    server = LiveServer(
+        ctx.workdir / name,
+        database_url=url,
+        workers=workers,
+        demo=demo,
+        extra_env={"PORTAL_BENCH_ROUTES": "1"},
+    )
     try:
         output = server.prepare()
     except subprocess.CalledProcessError as exc:
@@ -311,8 +335,9 @@ def parse_wrk(output: str) -> LoadResult:
     if bad:
         errors += int(bad.group(1))
     seconds = float(done.group(2)) * _UNITS_MS[done.group(3)] / 1000
-    return LoadResult(int(done.group(1)), seconds, float(rps.group(1)), latency("50"), latency("99"),
-                      errors, "wrk")
+    return LoadResult(
+        int(done.group(1)), seconds, float(rps.group(1)), latency("50"), latency("99"), errors, "wrk"
+    )
 
 
 def wrk_path() -> str | None:
@@ -336,8 +361,16 @@ def load_tool() -> str:
     raise NotAvailable("neither wrk nor locust is installed (`make bench` installs one of them)")
 
 
-def http_load(url: str, *, duration: float, connections: int = 50, threads: int = 2,
-              method: str = "GET", headers: dict[str, str] | None = None, workdir: Path) -> LoadResult:
+def http_load(
+    url: str,
+    *,
+    duration: float,
+    connections: int = 50,
+    threads: int = 2,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    workdir: Path,
+) -> LoadResult:
     """Hammer one URL from a separate process for ``duration`` seconds."""
     if load_tool() == "wrk":
         return _wrk(url, duration, connections, threads, method, headers or {}, workdir)
@@ -352,15 +385,25 @@ def _wrk(url, duration, connections, threads, method, headers, workdir) -> LoadR
     for name, value in headers.items():
         lines.append(f'wrk.headers["{name}"] = {json.dumps(value)}')
     script.write_text("\n".join(lines) + "\n")
-    command = [wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-               "--latency", "--timeout", "10s", "-s", str(script), url]
+    command = [
+        wrk_path(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr[-800:]}")
     return parse_wrk(done.stdout)
 
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import json, os
 from locust import FastHttpUser, constant, task
 
@@ -375,7 +418,7 @@ class Visitor(FastHttpUser):
     @task
     def hit(self):
         self.client.request(METHOD, PATH, headers=HEADERS, data="" if METHOD == "POST" else None)
-'''
+"""
 
 
 def _locust(url, duration, connections, method, headers, workdir) -> LoadResult:
@@ -387,17 +430,44 @@ def _locust(url, duration, connections, method, headers, workdir) -> LoadResult:
     locustfile = workdir / "bench_locustfile.py"
     locustfile.write_text(LOCUSTFILE)
     prefix = workdir / "locust"
-    env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATH": parts.path + (f"?{parts.query}" if parts.query else ""),
-           "BENCH_HEADERS": json.dumps(headers)}
-    command = [locust_path(), "-f", str(locustfile), "--headless", "-u", str(connections), "-r", str(connections),
-               "-t", f"{max(1, round(duration))}s", "--host", f"{parts.scheme}://{parts.netloc}",
-               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"]
+    env = {
+        **os.environ,
+        "BENCH_METHOD": method,
+        "BENCH_PATH": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "BENCH_HEADERS": json.dumps(headers),
+    }
+    command = [
+        locust_path(),
+        "-f",
+        str(locustfile),
+        "--headless",
+        "-u",
+        str(connections),
+        "-r",
+        str(connections),
+        "-t",
+        f"{max(1, round(duration))}s",
+        "--host",
+        f"{parts.scheme}://{parts.netloc}",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
     subprocess.run(command, capture_output=True, text=True, timeout=duration + 90, env=env)
     with open(f"{prefix}_stats.csv", newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
     requests = int(row["Request Count"])
-    return LoadResult(requests, duration, float(row["Requests/s"]), float(row["50%"]), float(row["99%"]),
-                      int(row["Failure Count"]), "locust")
+    return LoadResult(
+        requests,
+        duration,
+        float(row["Requests/s"]),
+        float(row["50%"]),
+        float(row["99%"]),
+        int(row["Failure Count"]),
+        "locust",
+    )
 
 
 def scratch_dir() -> Path:

@@ -13,6 +13,7 @@ Two ways to drive it:
 
 ``drive`` runs many clients in separate processes for a bounded time or count.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -66,8 +67,9 @@ class FormParser(HTMLParser):
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "button") and a.get("name"):
             kind = (a.get("type") or ("submit" if tag == "button" else "text")).lower()
-            self._form.inputs.append({"name": a["name"], "type": kind, "value": a.get("value") or "",
-                                      "checked": "checked" in a})
+            self._form.inputs.append(
+                {"name": a["name"], "type": kind, "value": a.get("value") or "", "checked": "checked" in a}
+            )
         elif self._form is not None and tag == "select" and a.get("name"):
             self._select = a["name"]
             self._form.selects[self._select] = []
@@ -161,8 +163,9 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         start = time.perf_counter()
-        response = self.http.request(method, urljoin(self.base + "/", path.lstrip("/")), allow_redirects=False,
-                                     timeout=60, **kwargs)
+        response = self.http.request(
+            method, urljoin(self.base + "/", path.lstrip("/")), allow_redirects=False, timeout=60, **kwargs
+        )
         self.stats.latencies_ms.append((time.perf_counter() - start) * 1000)
         self.stats.requests += 1
         if response.status_code >= 400:
@@ -206,11 +209,15 @@ class Client:
         """Only the POSTs of a registration, the candidate's identity in place of the
         discovered one; the CSRF token of the computer's session is reused."""
         for index, (path, data) in enumerate(script):
-            values = {k: _text(person[k]) if k in person and k != "csrf_token" else v for k, v in data.items()}
+            values = {
+                k: _text(person[k]) if k in person and k != "csrf_token" else v for k, v in data.items()
+            }
             response = self.request("POST", path, data=values)
             expected_last = index == len(script) - 1
             location = response.headers.get("Location", "")
-            if response.status_code != 302 or (expected_last and not location.rstrip("/").endswith("/confirmation")):
+            if response.status_code != 302 or (
+                expected_last and not location.rstrip("/").endswith("/confirmation")
+            ):
                 raise FlowError(f"POST {path}: HTTP {response.status_code} {parse(response.text).errors[:3]}")
 
 
@@ -240,7 +247,9 @@ def _client_process(plan: Plan, index: int, ready, start, queue) -> None:
         first_step = client.open_computer() if plan.mode != "insert" else ""
         script = None
         if plan.mode == "replay":
-            script = client.walk(first_step, candidate(plan.first_candidate + 10_000_000 + index), every_page=False)
+            script = client.walk(
+                first_step, candidate(plan.first_candidate + 10_000_000 + index), every_page=False
+            )
         stats.latencies_ms.clear()
         stats.requests = 0
     except Exception as exc:  # noqa: BLE001
@@ -291,8 +300,10 @@ def drive(plan: Plan) -> DriveResult:
     before the clock starts); stops after ``plan.count`` registrations or ``plan.seconds``."""
     context = multiprocessing.get_context("fork")
     queue, ready, start = context.Queue(), context.Semaphore(0), context.Event()
-    workers = [context.Process(target=_client_process, args=(plan, i, ready, start, queue), daemon=True)
-               for i in range(plan.processes)]
+    workers = [
+        context.Process(target=_client_process, args=(plan, i, ready, start, queue), daemon=True)
+        for i in range(plan.processes)
+    ]
     for worker in workers:
         worker.start()
     for _ in workers:
@@ -314,6 +325,7 @@ def registration_server(ctx: Context, name: str):
     """A live server on the demo data (when ``flask demo-data`` exists) plus the bench
     establishment of ``seed.create_world`` (no pupil base, registration service open): log
     school computers in with ETAB_CODE / ETAB_PASSWORD."""
+
     def prepare(url: str, _output: str) -> None:
         app = bench_app(url, create_schema=False)
         with app.app_context():

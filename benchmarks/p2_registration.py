@@ -13,6 +13,7 @@ second. The anchor is wrk (``-t2 -c50``) POSTing to ``/bench/insert`` for the sa
 details add the POST rate of the flow and the anchor as measured by the same Python client
 (``anchor_python_rps``), which shows how much of the gap is the client's own cost.
 """
+
 from __future__ import annotations
 
 from benchmarks.common import Context, demo_available, http_load, make_result
@@ -29,18 +30,52 @@ def run(ctx: Context) -> list[dict]:
     duration = ctx.duration(10, 3)
     server = shared_registration_server(ctx)
     anchor = http_load(server.url + "/bench/insert", method="POST", duration=duration, workdir=ctx.workdir)
-    flow = drive(Plan(server.url, ETAB_CODE, ETAB_PASSWORD, mode="replay", first_candidate=FIRST_CANDIDATE,
-                      count=10**6, processes=PROCESSES, seconds=duration))
-    python_anchor = drive(Plan(server.url, "", "", mode="insert", first_candidate=0, count=10**7,
-                               processes=PROCESSES, seconds=duration))
+    flow = drive(
+        Plan(
+            server.url,
+            ETAB_CODE,
+            ETAB_PASSWORD,
+            mode="replay",
+            first_candidate=FIRST_CANDIDATE,
+            count=10**6,
+            processes=PROCESSES,
+            seconds=duration,
+        )
+    )
+    python_anchor = drive(
+        Plan(
+            server.url,
+            "",
+            "",
+            mode="insert",
+            first_candidate=0,
+            count=10**7,
+            processes=PROCESSES,
+            seconds=duration,
+        )
+    )
     stats = flow.stats
     if stats.completed == 0:
         raise RuntimeError(f"no registration completed: {stats.first_errors}")
     posts_per_registration = stats.requests / max(1, stats.completed + stats.errors)
-    return [make_result(
-        "P2", ctx.database, value=flow.rate, anchor=anchor.rps, unit="registrations/s", target=">= 0.5x",
-        met=flow.rate >= 0.5 * anchor.rps and stats.errors == 0,
-        posts_per_registration=posts_per_registration, flow_posts_per_s=stats.requests / flow.seconds,
-        p99_ms=flow.percentile(99), errors=stats.errors, first_errors=stats.first_errors[:3],
-        anchor_errors=anchor.errors, anchor_python_rps=python_anchor.rate, client_processes=PROCESSES,
-        seconds=duration, demo_data=demo_available())]
+    return [
+        make_result(
+            "P2",
+            ctx.database,
+            value=flow.rate,
+            anchor=anchor.rps,
+            unit="registrations/s",
+            target=">= 0.5x",
+            met=flow.rate >= 0.5 * anchor.rps and stats.errors == 0,
+            posts_per_registration=posts_per_registration,
+            flow_posts_per_s=stats.requests / flow.seconds,
+            p99_ms=flow.percentile(99),
+            errors=stats.errors,
+            first_errors=stats.first_errors[:3],
+            anchor_errors=anchor.errors,
+            anchor_python_rps=python_anchor.rate,
+            client_processes=PROCESSES,
+            seconds=duration,
+            demo_data=demo_available(),
+        )
+    ]

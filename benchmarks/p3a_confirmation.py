@@ -8,6 +8,7 @@
 A warm-up render of another registration comes first, so that neither side pays the
 process's first font loading.
 """
+
 from __future__ import annotations
 
 from benchmarks.common import Context, bench_app, make_result, median, require_module, timed
@@ -43,10 +44,20 @@ def run(ctx: Context) -> list[dict]:
         db.session.rollback()
         db.engine.dispose()
     first, anchor, repeated = median(firsts), median(anchors), median(repeats)
-    return [make_result(
-        "P3a", ctx.database, value=first, anchor=anchor, unit="s", target="first <= 1.2x; repeated <= 0.1x",
-        met=first <= 1.2 * anchor and repeated <= 0.1 * anchor,
-        repeated_s=repeated, repeated_ratio=repeated / anchor, samples=samples)]
+    return [
+        make_result(
+            "P3a",
+            ctx.database,
+            value=first,
+            anchor=anchor,
+            unit="s",
+            target="first <= 1.2x; repeated <= 0.1x",
+            met=first <= 1.2 * anchor and repeated <= 0.1 * anchor,
+            repeated_s=repeated,
+            repeated_ratio=repeated / anchor,
+            samples=samples,
+        )
+    ]
 
 
 def _first_render(confirmations, inscription) -> bytes:

@@ -13,6 +13,7 @@ details adding the growth over the RSS just before the call:
   ``HTML(string=...).write_pdf()``.
 Target: <= 0.3x its time and <= 0.5x its peak memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,18 +51,34 @@ def run(ctx: Context) -> list[dict]:
         raise RuntimeError(f"documents too short: {stored['pages']} and {naive['pages']} pages for {count}")
     time_ratio = stored["seconds"] / naive["seconds"]
     memory_ratio = stored["peak_kb"] / naive["peak_kb"]
-    return [make_result(
-        "P3b", ctx.database, value=stored["seconds"], anchor=naive["seconds"], unit="s",
-        target="<= 0.3x time; <= 0.5x peak memory", met=time_ratio <= 0.3 and memory_ratio <= 0.5,
-        peak_mb=stored["peak_kb"] / 1024, anchor_peak_mb=naive["peak_kb"] / 1024, memory_ratio=memory_ratio,
-        growth_mb=(stored["peak_kb"] - stored["start_rss_kb"]) / 1024,
-        anchor_growth_mb=(naive["peak_kb"] - naive["start_rss_kb"]) / 1024,
-        candidates=count, pages=stored["pages"])]
+    return [
+        make_result(
+            "P3b",
+            ctx.database,
+            value=stored["seconds"],
+            anchor=naive["seconds"],
+            unit="s",
+            target="<= 0.3x time; <= 0.5x peak memory",
+            met=time_ratio <= 0.3 and memory_ratio <= 0.5,
+            peak_mb=stored["peak_kb"] / 1024,
+            anchor_peak_mb=naive["peak_kb"] / 1024,
+            memory_ratio=memory_ratio,
+            growth_mb=(stored["peak_kb"] - stored["start_rss_kb"]) / 1024,
+            anchor_growth_mb=(naive["peak_kb"] - naive["start_rss_kb"]) / 1024,
+            candidates=count,
+            pages=stored["pages"],
+        )
+    ]
 
 
 def _child(kind: str, url: str, specialite_id: int) -> dict:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.p3b_batch", kind, url, str(specialite_id)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.p3b_batch", kind, url, str(specialite_id)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{kind} child failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -77,10 +94,19 @@ def _rows(specialite_id: int):
     from portal.extensions import db
     from portal.models import Inscription
 
-    return list(db.session.scalars(
-        select(Inscription).where(Inscription.specialite_id == specialite_id).order_by(Inscription.numero)
-        .options(selectinload(Inscription.versions), selectinload(Inscription.candidat),
-                 selectinload(Inscription.etablissement), selectinload(Inscription.session))))
+    return list(
+        db.session.scalars(
+            select(Inscription)
+            .where(Inscription.specialite_id == specialite_id)
+            .order_by(Inscription.numero)
+            .options(
+                selectinload(Inscription.versions),
+                selectinload(Inscription.candidat),
+                selectinload(Inscription.etablissement),
+                selectinload(Inscription.session),
+            )
+        )
+    )
 
 
 def _naive_document(rows) -> bytes:
@@ -113,8 +139,13 @@ def child(kind: str, url: str, specialite_id: int) -> dict:
         content = confirmations.confirmations_batch(rows) if kind == "stored" else _naive_document(rows)
         seconds = time.perf_counter() - start
         peak = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "peak_kb": peak, "start_rss_kb": start_rss, "peak_reset": reset,
-            "pages": len(PdfReader(io.BytesIO(content)).pages)}
+    return {
+        "seconds": seconds,
+        "peak_kb": peak,
+        "start_rss_kb": start_rss,
+        "peak_reset": reset,
+        "pages": len(PdfReader(io.BytesIO(content)).pages),
+    }
 
 
 def _reset_peak() -> bool:

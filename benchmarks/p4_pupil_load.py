@@ -9,6 +9,7 @@
   ``sqlite3`` ``executemany`` in one transaction on SQLite. The anchor's rows are deleted
   before the portal's load runs, so both start from an empty table.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,20 @@ from benchmarks.common import Context, NotAvailable, bench_app, make_result, req
 from benchmarks.seed import World, create_world, pupil_csv, pupil_rows
 
 ROWS = ("P4",)
-COLUMNS = ("session_id", "etablissement_id", "ine", "nom", "prenoms", "date_naissance", "examen_id",
-           "specialite_id", "decision", "note", "present", "updated_at")
+COLUMNS = (
+    "session_id",
+    "etablissement_id",
+    "ine",
+    "nom",
+    "prenoms",
+    "date_naissance",
+    "examen_id",
+    "specialite_id",
+    "decision",
+    "note",
+    "present",
+    "updated_at",
+)
 # Names the load of a pupil base may have in services/chargements.py, first found is used.
 
 
@@ -43,9 +56,23 @@ def run(ctx: Context) -> list[dict]:
     value_s = preview_s + run_s
     anchor_name = "COPY FROM STDIN" if ctx.database == "postgresql" else "sqlite3 executemany"
     value, anchor = count / value_s, count / anchor_s
-    return [make_result("P4", ctx.database, value=value, anchor=anchor, unit="rows/s", target=">= 0.25x",
-                        met=value >= 0.25 * anchor, rows=count, anchor_kind=anchor_name,
-                        value_s=value_s, preview_s=preview_s, run_s=run_s, anchor_s=anchor_s)]
+    return [
+        make_result(
+            "P4",
+            ctx.database,
+            value=value,
+            anchor=anchor,
+            unit="rows/s",
+            target=">= 0.25x",
+            met=value >= 0.25 * anchor,
+            rows=count,
+            anchor_kind=anchor_name,
+            value_s=value_s,
+            preview_s=preview_s,
+            run_s=run_s,
+            anchor_s=anchor_s,
+        )
+    ]
 
 
 def _chargements(note: str):
@@ -59,16 +86,35 @@ def _records(world: World, rows: list[tuple]) -> list[tuple]:
     from portal.models import utcnow
 
     now = utcnow()
-    return [(world.session_id, world.etablissement_id, r[0], r[1], r[2], r[3], world.examen_id,
-             world.specialite_id, r[6], r[7], True, now) for r in rows]
+    return [
+        (
+            world.session_id,
+            world.etablissement_id,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            world.examen_id,
+            world.specialite_id,
+            r[6],
+            r[7],
+            True,
+            now,
+        )
+        for r in rows
+    ]
 
 
 def _anchor(engine, records: list[tuple]) -> None:
     if engine.dialect.name == "postgresql":
         import psycopg
 
-        with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
-            with conn.cursor() as cursor, cursor.copy(f"COPY eleves ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        with psycopg.connect(
+            engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        ) as conn:
+            with conn.cursor() as cursor, cursor.copy(
+                f"COPY eleves ({', '.join(COLUMNS)}) FROM STDIN"
+            ) as copy:
                 for record in records:
                     copy.write_row(record)
             conn.commit()
@@ -77,8 +123,10 @@ def _anchor(engine, records: list[tuple]) -> None:
     try:
         placeholders = ", ".join("?" for _ in COLUMNS)
         with conn:
-            conn.executemany(f"INSERT INTO eleves ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-                             [(*r[:5], r[5].isoformat(), *r[6:10], 1, r[11].isoformat(sep=" ")) for r in records])
+            conn.executemany(
+                f"INSERT INTO eleves ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                [(*r[:5], r[5].isoformat(), *r[6:10], 1, r[11].isoformat(sep=" ")) for r in records],
+            )
     finally:
         conn.close()
 
@@ -99,9 +147,16 @@ def _service_load(chargements, world: World, content: bytes) -> tuple[float, flo
 
     session_examen = db.session.get(SessionExamen, world.session_id)
     etab = db.session.get(Etablissement, world.etablissement_id)
-    preview_s, meta = timed(chargements.create_preview, "eleves", io.BytesIO(content), "base_eleves.csv",
-                            session_examen=session_examen, etablissement=etab, gestionnaire_id=None,
-                            acteur="mesure")
+    preview_s, meta = timed(
+        chargements.create_preview,
+        "eleves",
+        io.BytesIO(content),
+        "base_eleves.csv",
+        session_examen=session_examen,
+        etablissement=etab,
+        gestionnaire_id=None,
+        acteur="mesure",
+    )
     db.session.commit()
     if meta["apercu"]["nb_erreurs"]:
         raise RuntimeError(f"the pupil file was refused: {meta['apercu'].get('erreurs', [])[:3]}")

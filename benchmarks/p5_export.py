@@ -10,6 +10,7 @@
   each measured download; the growth is the largest peak minus that worker's RSS just
   before the download. Target: <= 2x the anchor's time and +20 MB at most.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,7 +54,9 @@ def run(ctx: Context) -> list[dict]:
             from portal.extensions import db
 
             world = create_world()
-            bulk_inscriptions(world.session_id, world.etablissement_id, world.examen_id, world.specialite_id, count)
+            bulk_inscriptions(
+                world.session_id, world.etablissement_id, world.examen_id, world.specialite_id, count
+            )
             _create_manager()
             state["sql"] = _compiled(exports.changes_select(world.session_id, 0), db.engine)
             state["anchor_s"] = median([timed(_anchor, db.engine, state["sql"])[0] for _ in range(3)])
@@ -69,10 +72,21 @@ def run(ctx: Context) -> list[dict]:
     if lines < count:
         raise RuntimeError(f"the CSV has {lines} lines for {count} registrations")
     anchor = state["anchor_s"]
-    return [make_result(
-        "P5", ctx.database, value=seconds, anchor=anchor, unit="s", target="<= 2x; worker memory +20 MB at most",
-        met=seconds <= 2 * anchor and growth_mb <= 20, worker_growth_mb=growth_mb, rows=count, csv_lines=lines,
-        anchor_kind="COPY TO STDOUT" if ctx.database == "postgresql" else "sqlite3 + csv.writer")]
+    return [
+        make_result(
+            "P5",
+            ctx.database,
+            value=seconds,
+            anchor=anchor,
+            unit="s",
+            target="<= 2x; worker memory +20 MB at most",
+            met=seconds <= 2 * anchor and growth_mb <= 20,
+            worker_growth_mb=growth_mb,
+            rows=count,
+            csv_lines=lines,
+            anchor_kind="COPY TO STDOUT" if ctx.database == "postgresql" else "sqlite3 + csv.writer",
+        )
+    ]
 
 
 def _create_manager() -> None:
@@ -80,8 +94,15 @@ def _create_manager() -> None:
     from portal.models import Gestionnaire
     from portal.services.passwords import hash_password
 
-    db.session.add(Gestionnaire(email=EMAIL, nom="Mesure", role="admin", password_hash=hash_password(PASSWORD),
-                                must_change_password=False))
+    db.session.add(
+        Gestionnaire(
+            email=EMAIL,
+            nom="Mesure",
+            role="admin",
+            password_hash=hash_password(PASSWORD),
+            must_change_password=False,
+        )
+    )
     db.session.commit()
 
 
@@ -95,9 +116,12 @@ def _anchor(engine, sql: str) -> int:
         import psycopg
 
         buffer = io.BytesIO()
-        with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        with psycopg.connect(
+            engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        ) as conn:
             with conn.cursor() as cursor, cursor.copy(
-                    f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, DELIMITER ';')") as copy:
+                f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, DELIMITER ';')"
+            ) as copy:
                 for chunk in copy:
                     buffer.write(chunk)
         return buffer.tell()
@@ -120,10 +144,16 @@ def _manager_session(base_url: str) -> requests.Session:
     form = next((f for f in parse(page.text).forms if f.method == "post" and "email" in f.names()), None)
     if form is None:
         raise NotAvailable("no manager login form at /gestionnaire/connexion")
-    response = http.post(base_url + "/gestionnaire/connexion", data=fill(form, {"email": EMAIL, "password": PASSWORD}),
-                         allow_redirects=False, timeout=60)
+    response = http.post(
+        base_url + "/gestionnaire/connexion",
+        data=fill(form, {"email": EMAIL, "password": PASSWORD}),
+        allow_redirects=False,
+        timeout=60,
+    )
     if response.status_code != 302:
-        raise RuntimeError(f"manager login refused: HTTP {response.status_code} {parse(response.text).errors[:2]}")
+        raise RuntimeError(
+            f"manager login refused: HTTP {response.status_code} {parse(response.text).errors[:2]}"
+        )
     return http
 
 
@@ -140,9 +170,13 @@ def _download(http: requests.Session, base_url: str) -> tuple[float, int]:
     data = {"csrf_token": _csrf_token(http, base_url)}
     start = time.perf_counter()
     lines = 0
-    with http.post(base_url + EXPORT_PATH, data=data, stream=True, allow_redirects=False, timeout=600) as response:
+    with http.post(
+        base_url + EXPORT_PATH, data=data, stream=True, allow_redirects=False, timeout=600
+    ) as response:
         if response.status_code != 200 or "csv" not in response.headers.get("Content-Type", ""):
-            raise RuntimeError(f"the unload answered HTTP {response.status_code} {response.headers.get('Content-Type')}")
+            raise RuntimeError(
+                f"the unload answered HTTP {response.status_code} {response.headers.get('Content-Type')}"
+            )
         for chunk in response.iter_content(64 * 1024):
             lines += chunk.count(b"\n")
     return time.perf_counter() - start, lines - 1

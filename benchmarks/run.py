@@ -4,6 +4,7 @@ table and writes ``bench-results.json``.
     .venv/bin/python benchmarks/run.py [--only P1,P3a] [--database sqlite|postgresql|both]
                                        [--quick] [--output bench-results.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,9 @@ def selected_rows(only: str) -> list[tuple[str, str]]:
     known = {row_id.upper() for row_id, _ in MODULES}
     unknown = wanted - known
     if unknown:
-        raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))} (known: {', '.join(r for r, _ in MODULES)})")
+        raise SystemExit(
+            f"unknown rows: {', '.join(sorted(unknown))} (known: {', '.join(r for r, _ in MODULES)})"
+        )
     return [(row_id, module) for row_id, module in MODULES if row_id.upper() in wanted]
 
 
@@ -85,9 +88,12 @@ def run_row(row_id: str, module_name: str, ctx: Context) -> list[dict]:
         print(f"{label} FAILED:\n{traceback.format_exc()}", flush=True)
         return []
     for result in results:
-        print(f"{label} {result['id']}: {result['value']} {result['unit']} vs anchor {result['anchor']} "
-              f"(ratio {result['ratio']}, target {result['target']}: {'met' if result['met'] else 'NOT met'})"
-              f" in {time.perf_counter() - start:.1f}s", flush=True)
+        print(
+            f"{label} {result['id']}: {result['value']} {result['unit']} vs anchor {result['anchor']} "
+            f"(ratio {result['ratio']}, target {result['target']}: {'met' if result['met'] else 'NOT met'})"
+            f" in {time.perf_counter() - start:.1f}s",
+            flush=True,
+        )
     return results
 
 
@@ -113,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(format_table(results) if results else "no result")
     write_results(Path(args.output), results)
-    print(f"\n{len(results)} result(s) written to {args.output}{' (quick run: sizes reduced)' if args.quick else ''}")
+    note = " (quick run: sizes reduced)" if args.quick else ""
+    print(f"\n{len(results)} result(s) written to {args.output}{note}")
     return 0
 
 

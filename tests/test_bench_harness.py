@@ -1,6 +1,7 @@
 """The benchmark harness (``make bench``): the JSON it writes, how it reads wrk, how a row
 whose prerequisites are missing is reported, and the anchor routes that exist only when
 ``BENCH_ROUTES`` is on. No timing is asserted here."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,16 @@ Transfer/sec:    626.00KB
 
 def test_result_file_is_a_list_of_rows_with_the_issue_schema(tmp_path):
     results = [
-        make_result("P1", "sqlite", value=1200.0, anchor=4000.0, unit="req/s", target=">= 0.25x; p99 <= 100 ms",
-                    met=True, p99_ms=40.0),
+        make_result(
+            "P1",
+            "sqlite",
+            value=1200.0,
+            anchor=4000.0,
+            unit="req/s",
+            target=">= 0.25x; p99 <= 100 ms",
+            met=True,
+            p99_ms=40.0,
+        ),
         make_result("P6", "postgresql", value=420.5, anchor=None, unit="s", target="<= 600 s", met=False),
     ]
     path = tmp_path / "bench-results.json"
@@ -47,20 +56,45 @@ def test_result_file_is_a_list_of_rows_with_the_issue_schema(tmp_path):
         assert set(RESULT_KEYS) <= set(row)
         assert isinstance(row["met"], bool)
     assert loaded[0] | {"details": None} == {
-        "id": "P1", "database": "sqlite", "value": 1200.0, "anchor": 4000.0, "unit": "req/s", "ratio": 0.3,
-        "target": ">= 0.25x; p99 <= 100 ms", "met": True, "details": None}
+        "id": "P1",
+        "database": "sqlite",
+        "value": 1200.0,
+        "anchor": 4000.0,
+        "unit": "req/s",
+        "ratio": 0.3,
+        "target": ">= 0.25x; p99 <= 100 ms",
+        "met": True,
+        "details": None,
+    }
     assert loaded[1]["anchor"] is None and loaded[1]["ratio"] is None
 
 
 def test_result_writer_refuses_a_row_missing_a_field(tmp_path):
     with pytest.raises(ValueError, match="unit"):
-        write_results(tmp_path / "out.json", [{"id": "P1", "database": "sqlite", "value": 1, "anchor": 1,
-                                               "ratio": 1, "target": "x", "met": True}])
+        write_results(
+            tmp_path / "out.json",
+            [
+                {
+                    "id": "P1",
+                    "database": "sqlite",
+                    "value": 1,
+                    "anchor": 1,
+                    "ratio": 1,
+                    "target": "x",
+                    "met": True,
+                }
+            ],
+        )
 
 
 def test_table_shows_each_figure_next_to_its_anchor_and_ratio():
-    table = format_table([make_result("P4", "sqlite", value=50_000, anchor=200_000, unit="rows/s",
-                                      target=">= 0.25x", met=True)])
+    table = format_table(
+        [
+            make_result(
+                "P4", "sqlite", value=50_000, anchor=200_000, unit="rows/s", target=">= 0.25x", met=True
+            )
+        ]
+    )
     header, _, line = table.splitlines()
     assert header.split()[:8] == ["id", "database", "value", "anchor", "unit", "ratio", "target", "met"]
     assert line.split()[:6] == ["P4", "sqlite", "50000.0", "200000.0", "rows/s", "0.25"]
@@ -97,21 +131,30 @@ def test_only_option_selects_rows_and_refuses_unknown_ones():
 
 
 def test_flow_client_fills_a_step_form_from_the_candidate():
-    html = """<form method="post" action="/inscription/fermer"><input type="hidden" name="csrf_token" value="a"></form>
+    html = """<form method="post" action="/inscription/fermer">
+      <input type="hidden" name="csrf_token" value="a">
+    </form>
     <form method="post" action="">
       <input type="hidden" name="csrf_token" value="tok">
       <input type="text" name="nom_naissance" value="">
       <input type="date" name="date_naissance">
       <input type="radio" name="sexe" value="F"><input type="radio" name="sexe" value="M">
-      <input type="radio" name="section_europeenne" value="oui"><input type="radio" name="section_europeenne" value="non">
+      <input type="radio" name="section_europeenne" value="oui">
+      <input type="radio" name="section_europeenne" value="non">
       <select name="specialite"><option value="">Choisir</option><option value="12">BCP</option></select>
     </form>"""
     from datetime import date
 
     form = main_form(parse(html), "http://127.0.0.1/inscription/etape/identite")
     values = fill(form, {"nom_naissance": "Martin", "date_naissance": date(2008, 5, 17), "sexe": "M"})
-    assert values == {"csrf_token": "tok", "nom_naissance": "Martin", "date_naissance": "2008-05-17",
-                      "sexe": "M", "section_europeenne": "non", "specialite": "12"}
+    assert values == {
+        "csrf_token": "tok",
+        "nom_naissance": "Martin",
+        "date_naissance": "2008-05-17",
+        "sexe": "M",
+        "section_europeenne": "non",
+        "specialite": "12",
+    }
 
 
 def test_bench_routes_do_not_exist_unless_enabled(app, client):
