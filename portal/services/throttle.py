@@ -48,6 +48,8 @@ class Throttle:
 
     def blocked_for(self, account: str, ip: str) -> timedelta | None:
         """How long until the next attempt is allowed, or None when it is allowed now."""
+        if not limiter.enabled:
+            return None
         strategy = limiter.limiter
         waits = []
         for rule in self.rules:
@@ -58,11 +60,15 @@ class Throttle:
         return timedelta(seconds=max(waits)) if waits else None
 
     def fail(self, account: str, ip: str) -> None:
+        if not limiter.enabled:
+            return
         for rule in self.rules:
             limiter.limiter.hit(rule.limit, *self._keys(rule, account, ip))
 
     def succeed(self, account: str, ip: str) -> None:
         """A success clears the account-from-this-address counter only."""
+        if not limiter.enabled:
+            return
         rule = self.rules[0]
         limiter.limiter.clear(rule.limit, *self._keys(rule, account, ip))
 
