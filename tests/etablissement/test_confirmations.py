@@ -92,3 +92,31 @@ def test_specialty_without_active_candidate_prints_nothing(logged, cap, session_
 def test_choice_page_lists_the_establishment_specialties(logged, bcp, cap):
     page = logged.get("/etablissement/confirmations")
     assert "BCP001" in page.text and "CAP001" in page.text
+
+
+def test_confirmation_fits_on_one_page_with_every_field(app, etab, bcp, session_examen, make_inscription):
+    session_examen.texte_confirmation = (
+        "Conservez cette confirmation. Vérifiez les informations ci-dessus : toute erreur doit être signalée à "
+        "votre établissement avant la clôture des inscriptions.\nLes convocations seront envoyées au printemps.\n"
+        "La signature du candidat vaut engagement sur l'exactitude des informations.")
+    inscription = make_inscription(
+        session_examen, bcp, etab, section_europeenne=True, condition="Sous réserve du justificatif de diplôme "
+        "antérieur, à produire avant le 15 janvier de l'année de l'examen.",
+        candidat={"nom_naissance": "DE LA FONTAINE-MONTGOLFIER", "nom_usage": "DU PLESSIS-BELLIÈRE",
+                  "prenom1": "Marie-Antoinette", "prenom2": "Éléonore", "prenom3": "Joséphine",
+                  "date_naissance": date(2010, 1, 1), "commune_naissance": "Saint-Rémy-de-Provence",
+                  "ine": "123456789AB", "adresse1": "12 rue des Écoles", "code_postal": "13210",
+                  "adresse2": "Bâtiment C, escalier 4, appartement 1203, résidence des Grands Champs",
+                  "commune": "Saint-Rémy-de-Provence", "pays": "France", "telephone": "0601020304"})
+    with app.test_request_context():
+        pages = pdf_pages(confirmations.confirmation_pdf(inscription))
+    assert len(pages) == 1
+    text = " ".join(pages[0].split())
+    for expected in (session_examen.libelle, session_examen.academie, etab.nom, inscription.numero_version,
+                     "DE LA FONTAINE-MONTGOLFIER", "DU PLESSIS-BELLIÈRE", "Marie-Antoinette Éléonore Joséphine",
+                     "123456789AB", "résidence des Grands Champs", "BCP001", "Métiers de l'électricité",
+                     "Forme de passage Globale", "Section européenne Oui", "Sous réserve du justificatif", "heure de Paris",
+                     inscriptions.format_verification_code(inscription.versions[-1].code_verification),
+                     "Signature du candidat", "représentant légal", "Visa du chef d'établissement",
+                     "exactitude des informations", "Page 1 / 1"):
+        assert expected in text
