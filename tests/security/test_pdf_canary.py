@@ -59,7 +59,8 @@ def hostile(canary):
 @pytest.fixture
 def setting(make_etablissement, make_specialite, session_examen, make_inscription, hostile):
     specialite = make_specialite("BCP", code="BCP777", libelle="Spécialité canari")
-    etab = make_etablissement("0130777C", password=STRONG_PASSWORD, nom="Lycée du canari", specialites=[specialite])
+    etab = make_etablissement("0130777C", password=STRONG_PASSWORD, nom="Lycée du canari",
+                              specialites=[specialite])
     inscription = make_inscription(session_examen, specialite, etab, candidat=hostile)
     return etab, specialite, inscription
 
