@@ -1,7 +1,11 @@
-"""Security headers on every response, and no caching of anything personal."""
+"""Security headers on every response, and no caching of anything personal.
+
+Also refuses up front (400) a request carrying a NUL character in its path, query or form
+values: no field may hold one, and PostgreSQL rejects them in text (a 500 otherwise).
+"""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -10,7 +14,21 @@ CSP = (
 )
 
 
+def _has_nul() -> bool:
+    if "\x00" in request.path:
+        return True
+    values = [*request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        values += request.form.items(multi=True)
+    return any("\x00" in key or "\x00" in value for key, value in values)
+
+
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        if _has_nul():
+            abort(400)
+
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers

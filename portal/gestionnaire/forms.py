@@ -30,8 +30,14 @@ def _password(label: str) -> PasswordField:
     return PasswordField(label, validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)])
 
 
+def _plausible_year(_form, field) -> None:
+    # Paris/UTC conversions overflow at the ends of the calendar.
+    if field.data is not None and not 1900 <= field.data.year <= 2999:
+        raise ValidationError(HEURE_INVALIDE)
+
+
 def _datetime(label: str) -> DateTimeLocalField:
-    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[Optional()],
+    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[Optional(), _plausible_year],
                               invalid_value_message=HEURE_INVALIDE)
 
 

@@ -154,9 +154,11 @@ def _date_arg(name: str, errors: dict[str, str]) -> date | None:
         return None
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(value, fmt).date()
+            found = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+        if 1900 <= found.year <= 2999:  # the bounds of the range query must stay computable
+            return found
     errors[name] = "Date invalide : utilisez le format JJ/MM/AAAA."
     return None
 
