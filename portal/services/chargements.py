@@ -10,7 +10,8 @@ values, so that ``cancel`` can undo a successful load.
 A pupil base is a purge and re-import for (session, establishment): pupils missing from
 the new file get ``present=False`` (their registrations, if any, are kept and flagged
 ``hors_base``), pupils back in the file get ``present=True``, new ones are created.
-Pupil rows are written with bulk statements in chunks of ``CHUNK`` rows.
+Pupil bases are staged and written set-based (``base_eleves``): the file is read once
+per phase, whatever its size.
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    DECISIONS,
     EXAMENS,
     TYPES_ETABLISSEMENT,
     AutorisationTardive,
@@ -49,7 +49,7 @@ from ..models import (
     etablissement_specialites,
     utcnow,
 )
-from . import ServiceError, audit, echanges, verrou
+from . import ServiceError, audit, base_eleves, echanges, verrou
 from .csvimport import CsvReader, FichierInvalide
 from .passwords import hash_password
 
@@ -77,8 +77,6 @@ ETAB_CHAMPS = ("nom", "type", "commune", "ccf_habilite", "specialites")
 SPECIALITE_CHAMPS = ("libelle", "forme_globale", "forme_progressive", "section_europeenne_possible",
                      "integrable", "habilitation_requise", "acces_direct_a_verifier", "validation_rectorat",
                      "actif")
-ELEVE_CHAMPS = ("nom", "prenoms", "date_naissance", "specialite_id", "decision", "note", "present",
-                "echange_id")
 
 
 class ChargementRefuse(ServiceError):
@@ -196,7 +194,9 @@ class Contexte:
     examens: dict[str, int] = field(default_factory=dict)
     specialites: dict[tuple[str, str], Specialite] = field(default_factory=dict)
     etablissements: dict[str, Etablissement] = field(default_factory=dict)
-    eleves: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    def cible(self) -> base_eleves.Cible:
+        return base_eleves.Cible(self.session_examen.id, self.etablissement.id)
 
 
 def load_context(type_: str, *, session_examen: SessionExamen | None = None,
@@ -213,17 +213,7 @@ def load_context(type_: str, *, session_examen: SessionExamen | None = None,
     if type_ == "etablissements":
         query = select(Etablissement).options(selectinload(Etablissement.specialites))
         ctx.etablissements = {e.code: e for e in db.session.scalars(query)}
-    if type_ == "eleves":
-        rows = db.session.execute(select(Eleve.id, Eleve.ine, Eleve.examen_id, *_eleve_columns()).where(
-            Eleve.session_id == session_examen.id, Eleve.etablissement_id == etablissement.id))
-        for row in rows:
-            values = row._asdict()
-            ctx.eleves[(values.pop("ine"), values.pop("examen_id"))] = values
     return ctx
-
-
-def _eleve_columns():
-    return [getattr(Eleve, name) for name in ELEVE_CHAMPS]
 
 
 # --- reading and validating lines -----------------------------------------------------
@@ -310,59 +300,8 @@ def _parse_specialite(ligne: int, row: dict[str, str], ctx: Contexte, rapport: R
     return {"cle": (examen, code), "examen": examen, "code": code, **values, "actif": True}
 
 
-DATE_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-
-
-def _parse_date(value: str) -> date | None:
-    match = DATE_RE.match(value.strip())
-    if match is None:
-        return None
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        parsed = date(year, month, day)
-    except ValueError:
-        return None
-    return parsed if 1900 <= parsed.year <= date.today().year else None
-
-
-def _parse_eleve(ligne: int, row: dict[str, str], ctx: Contexte, rapport: Rapport) -> dict | None:
-    before = rapport.total
-    ine = row["ine"].strip().upper()
-    if not INE_RE.match(ine):
-        rapport.add(ligne, "ine", "INE invalide : 11 caractères, 9 chiffres puis 2 chiffres ou lettres "
-                                  "(ex. 123456789AB).")
-    nom = _text(row, "nom", ligne, rapport, max_len=60)
-    prenoms = _text(row, "prenoms", ligne, rapport, max_len=120)
-    naissance = _parse_date(row["date_naissance"])
-    if naissance is None:
-        rapport.add(ligne, "date_naissance", "Date invalide : format jj/mm/aaaa (ex. 17/05/2008).")
-    examen = row["examen"].strip().upper()
-    if examen not in ctx.examens:
-        rapport.add(ligne, "examen", f"Examen inconnu : indiquez {', '.join(EXAMENS)}.")
-    specialite_id = None
-    code_spec = row["specialite"].strip().upper()
-    if code_spec and examen in ctx.examens:
-        spec = ctx.specialites.get((examen, code_spec))
-        if spec is None:
-            rapport.add(ligne, "specialite",
-                        f"Spécialité « {code_spec[:12]} » inconnue pour l'examen {examen}.")
-        else:
-            specialite_id = spec.id
-    decision = row["decision"].strip().upper()
-    if decision not in DECISIONS:
-        rapport.add(ligne, "decision", "Décision invalide : F (favorable), S (favorable sous condition) "
-                                       "ou D (défavorable).")
-    note = _text(row, "note", ligne, rapport, max_len=255, required=False)
-    if rapport.total > before:
-        return None
-    return {"cle": (ine, ctx.examens[examen]), "ine": ine, "examen": examen, "nom": nom.upper(),
-            "prenoms": prenoms, "date_naissance": naissance, "specialite_id": specialite_id,
-            "decision": decision, "note": note or ""}
-
-
-PARSERS = {"etablissements": _parse_etablissement, "specialites": _parse_specialite, "eleves": _parse_eleve}
-DOUBLON = {"etablissements": "même code UAI", "specialites": "même examen et même code",
-           "eleves": "même INE et même examen"}
+PARSERS = {"etablissements": _parse_etablissement, "specialites": _parse_specialite}
+DOUBLON = {"etablissements": "même code UAI", "specialites": "même examen et même code"}
 
 
 def read_records(path: Path, ctx: Contexte, rapport: Rapport,
@@ -429,9 +368,6 @@ def _changes(avant: dict[str, Any], record: dict[str, Any], champs: Iterable[str
 
 
 def plan(ctx: Contexte, records: Iterable[tuple[int, dict]]) -> Iterator[Op]:
-    if ctx.type == "eleves":
-        yield from _plan_eleves(ctx, records)
-        return
     existing = ctx.etablissements if ctx.type == "etablissements" else ctx.specialites
     champs = ETAB_CHAMPS if ctx.type == "etablissements" else SPECIALITE_CHAMPS
     for _ligne, record in records:
@@ -445,44 +381,30 @@ def plan(ctx: Contexte, records: Iterable[tuple[int, dict]]) -> Iterator[Op]:
             yield Op("modifie", record, obj.id, avant, changements)
 
 
-def _plan_eleves(ctx: Contexte, records: Iterable[tuple[int, dict]]) -> Iterator[Op]:
-    remaining = dict(ctx.eleves)
-    for _ligne, record in records:
-        row = remaining.pop(record["cle"], None)
-        if row is None:
-            yield Op("cree", record)
-            continue
-        if row["present"] and all(row[k] == record[k] for k in ELEVE_CHAMPS[:-2]):
-            continue
-        avant = _snapshot(row, ELEVE_CHAMPS)
-        changements = _changes(avant, {**record, "present": True}, ELEVE_CHAMPS[:-1])
-        if changements:
-            yield Op("modifie", record, row["id"], avant, changements)
-    for (ine, _examen_id), row in remaining.items():
-        if row["present"]:
-            yield Op("purge", {"ine": ine, "nom": row["nom"], "prenoms": row["prenoms"]}, row["id"],
-                     _snapshot(row, ELEVE_CHAMPS))
-
-
 # --- preview ------------------------------------------------------------------------------
 
 
 def _libelle(type_: str, record: dict[str, Any]) -> str:
     if type_ == "etablissements":
         return f"{record['code']} - {record['nom']}"
-    if type_ == "specialites":
-        return f"{record['examen']} {record['code']} - {record['libelle']}"
-    examen = f" ({record['examen']})" if record.get("examen") else ""
-    return f"{record['ine']} - {record['nom']} {record['prenoms']}{examen}"
+    return f"{record['examen']} {record['code']} - {record['libelle']}"
+
+
+def _apercu(type_: str, lignes: int, rapport: Rapport, **counts: Any) -> dict[str, Any]:
+    return {"type": type_, "lignes_valides": lignes,
+            "crees": 0, "modifies": 0, "supprimes": 0, "hors_base": 0,
+            "exemples": {"cree": [], "modifie": [], "purge": []}, **counts,
+            "erreurs": rapport.erreurs, "nb_erreurs": rapport.total}
 
 
 def analyse(ctx: Contexte, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Dry run: counts, samples of each action and every error. Writes nothing."""
+    if ctx.type == "eleves":
+        return _analyse_eleves(ctx, path, progress)
     rapport = Rapport()
     lignes = 0
-    counts = {"cree": 0, "modifie": 0, "purge": 0}
+    counts = {"cree": 0, "modifie": 0}
     exemples: dict[str, list] = {"cree": [], "modifie": [], "purge": []}
-    purged: list[int] = []
 
     def counted(records):
         nonlocal lignes
@@ -492,15 +414,11 @@ def analyse(ctx: Contexte, path: Path, progress: Callable[[int], None] | None = 
 
     for op in plan(ctx, counted(read_records(path, ctx, rapport, progress))):
         counts[op.action] += 1
-        if op.action == "purge":
-            purged.append(op.objet_id)
         if len(exemples[op.action]) < SAMPLE:
             exemples[op.action].append({"libelle": _libelle(ctx.type, op.record),
                                         "changements": op.changements})
-    return {"type": ctx.type, "lignes_valides": lignes, "crees": counts["cree"],
-            "modifies": counts["modifie"], "supprimes": counts["purge"],
-            "hors_base": _count_registered(purged) if not rapport.total else 0,
-            "exemples": exemples, "erreurs": rapport.erreurs, "nb_erreurs": rapport.total}
+    return _apercu(ctx.type, lignes, rapport, crees=counts["cree"], modifies=counts["modifie"],
+                   exemples=exemples)
 
 
 def _chunks(ids: list, size: int = CHUNK) -> Iterator[list]:
@@ -508,11 +426,73 @@ def _chunks(ids: list, size: int = CHUNK) -> Iterator[list]:
         yield ids[start:start + size]
 
 
-def _count_registered(eleve_ids: list[int]) -> int:
-    total = 0
-    for chunk in _chunks(eleve_ids):
-        total += len(db.session.scalars(select(Inscription.id).where(Inscription.eleve_id.in_(chunk))).all())
-    return total
+# --- pupil bases: one read of the file, staged, compared and written by the database --------
+
+
+def _stage_eleves(ctx: Contexte, path: Path, rapport: Rapport,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Check every line and stage the valid ones; returns the number of distinct valid
+    pupils. Problems go to ``rapport`` (sorted by line)."""
+    required, optional = COLONNES["eleves"]
+    validate = base_eleves.Validateur(ctx, rapport)
+    lignes = 0
+    with open(path, "rb") as fh:
+        try:
+            reader = CsvReader(fh, required, optional)
+        except FichierInvalide as exc:
+            reader = None
+            rapport.add(exc.ligne or 0, "", exc.message)
+        if reader is not None:
+            lignes = base_eleves.stage(_valid_rows(reader, validate, rapport, _ticker(fh, progress)))
+            for erreur in reader.errors:
+                rapport.add(erreur.ligne, erreur.colonne, erreur.message)
+            lignes -= base_eleves.report_duplicates(rapport)
+    rapport.erreurs.sort(key=lambda e: e["ligne"])
+    return lignes
+
+
+def _valid_rows(reader: CsvReader, validate: base_eleves.Validateur, rapport: Rapport,
+                tick: Callable[[int], None]) -> Iterator[tuple]:
+    """The staging rows of the valid lines. A problem of the whole file ends the rows
+    quietly (and is reported): the bulk write in progress must end normally, since an
+    aborted COPY would abort the transaction the refusal is recorded in."""
+    try:
+        for ligne, values in reader.records():
+            row = validate(ligne, values)
+            if ligne % 1000 == 0:
+                tick(ligne)
+            if row is not None:
+                yield row
+    except FichierInvalide as exc:
+        rapport.add(exc.ligne or 0, "", exc.message)
+
+
+def _ticker(fh: BinaryIO, progress: Callable[[int], None] | None) -> Callable[[int], None]:
+    if progress is None:
+        return lambda _ligne: None
+    return lambda _ligne: progress(fh.tell())
+
+
+def _analyse_eleves(ctx: Contexte, path: Path,
+                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    rapport = Rapport()
+    lignes = _stage_eleves(ctx, path, rapport, progress)
+    counts = base_eleves.summarise(ctx.cible()) if not rapport.total else {}
+    base_eleves.drop_stage()
+    return _apercu("eleves", lignes, rapport, **counts)
+
+
+def _apply_eleves(ctx: Contexte, echange: Echange, path: Path,
+                  progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """The file is read (and checked) once, then written by a few set-based statements."""
+    rapport = Rapport()
+    lignes = _stage_eleves(ctx, path, rapport, progress)
+    if rapport.total:
+        raise ChargementRefuse(_apercu("eleves", lignes, rapport))
+    echanges.heartbeat(echange.id)
+    counts = base_eleves.Ecriture(ctx.cible(), echange.id, lambda: echanges.heartbeat(echange.id)).run()
+    base_eleves.drop_stage()
+    return {"lignes": lignes, **counts}
 
 
 def create_preview(type_: str, stream: BinaryIO, nom: str | None, *, session_examen: SessionExamen | None,
@@ -636,86 +616,15 @@ class _SpecialiteWriter(_EtablissementWriter):
         self.traces.append((spec.id, "modifie", op.avant))
 
 
-class _EleveWriter(_Writer):
-    """Pupils with bulk statements: executemany INSERT ... RETURNING, UPDATE by key,
-    set-based purge; traces inserted in bulk too."""
-
-    objet = "Eleve"
-
-    def __init__(self, ctx, echange):
-        super().__init__(ctx, echange)
-        self.now = utcnow()
-        self.to_create: list[dict] = []
-        self.to_update: list[dict] = []
-        self.update_traces: list[tuple] = []
-        self.purged: list[tuple[int, dict]] = []
-        self.returning: list[int] = []
-
-    def cree(self, op: Op) -> None:
-        r = op.record
-        self.to_create.append({"session_id": self.ctx.session_examen.id,
-                               "etablissement_id": self.ctx.etablissement.id, "ine": r["ine"],
-                               "examen_id": r["cle"][1], "nom": r["nom"], "prenoms": r["prenoms"],
-                               "date_naissance": r["date_naissance"], "specialite_id": r["specialite_id"],
-                               "decision": r["decision"], "note": r["note"], "present": True,
-                               "echange_id": self.echange.id, "updated_at": self.now})
-
-    def modifie(self, op: Op) -> None:
-        r = op.record
-        self.to_update.append({"id": op.objet_id, "nom": r["nom"], "prenoms": r["prenoms"],
-                               "date_naissance": r["date_naissance"], "specialite_id": r["specialite_id"],
-                               "decision": r["decision"], "note": r["note"], "present": True,
-                               "echange_id": self.echange.id, "updated_at": self.now})
-        self.update_traces.append((op.objet_id, "modifie", op.avant))
-        if not op.avant["present"]:
-            self.returning.append(op.objet_id)
-
-    def purge(self, op: Op) -> None:
-        self.purged.append((op.objet_id, op.avant))
-
-    def flush(self) -> None:
-        if self.to_create:
-            ids = db.session.scalars(insert(Eleve).returning(Eleve.id), self.to_create).all()
-            _trace_rows(self.echange.id, self.objet, ((i, "cree", None) for i in ids))
-            self.to_create = []
-        if self.to_update:
-            db.session.execute(update(Eleve), self.to_update)
-            _trace_rows(self.echange.id, self.objet, self.update_traces)
-            self.to_update, self.update_traces = [], []
-
-    def finish(self) -> None:
-        for chunk in _chunks(self.purged):
-            ids = [objet_id for objet_id, _avant in chunk]
-            db.session.execute(update(Eleve).where(Eleve.id.in_(ids))
-                               .values(present=False, echange_id=self.echange.id, updated_at=self.now)
-                               .execution_options(synchronize_session=False))
-            _trace_rows(self.echange.id, self.objet, ((i, "purge", avant) for i, avant in chunk))
-        self.counts["hors_base"] = self.flag_registrations([i for i, _avant in self.purged], True)
-        self.flag_registrations(self.returning, False)
-
-    def flag_registrations(self, eleve_ids: list[int], hors_base: bool) -> int:
-        """Registered pupils who left the base are flagged; those back are unflagged."""
-        count = 0
-        for chunk in _chunks(eleve_ids):
-            ids = db.session.scalars(select(Inscription.id).where(
-                Inscription.eleve_id.in_(chunk), Inscription.hors_base.is_(not hors_base))).all()
-            if not ids:
-                continue
-            count += len(ids)
-            db.session.execute(update(Inscription).where(Inscription.id.in_(ids)).values(hors_base=hors_base)
-                               .execution_options(synchronize_session=False))
-            _trace_rows(self.echange.id, "Inscription",
-                        ((i, "modifie", {"hors_base": not hors_base}) for i in ids))
-        return count
-
-
-WRITERS = {"etablissements": _EtablissementWriter, "specialites": _SpecialiteWriter, "eleves": _EleveWriter}
+WRITERS = {"etablissements": _EtablissementWriter, "specialites": _SpecialiteWriter}
 
 
 def apply(ctx: Contexte, echange: Echange, path: Path, progress: Callable[[int], None] | None = None) -> dict:
     """Validate the whole file again, then write it. Flushes, never commits.
 
     Raises ChargementRefuse (nothing written) when any line is wrong."""
+    if ctx.type == "eleves":
+        return _apply_eleves(ctx, echange, path, progress)
     apercu = analyse(ctx, path, progress)
     if apercu["nb_erreurs"]:
         raise ChargementRefuse(apercu)

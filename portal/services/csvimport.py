@@ -18,8 +18,9 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from typing import BinaryIO
 
 MAX_FIELD = 1000
@@ -163,8 +164,18 @@ class CsvReader:
     # -- data lines ----------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        reader = csv.reader(self._remaining, delimiter=self.delimiter, strict=False)
         wanted = self.columns + self.optional
+        for ligne, values in self.records():
+            yield ligne, dict(zip(wanted, values))
+
+    def records(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """The data lines as ``(line number, values)``, values stripped and in the order of
+        ``columns`` then ``optional``. A plain tuple per line, and no Python loop over the
+        fields of a well-formed line, so that a 100,000-line file reads in a fraction of
+        a second."""
+        reader = csv.reader(self._remaining, delimiter=self.delimiter, strict=False)
+        pick = self._picker()
+        width, max_field = len(self.header), self.max_field
         count = 0
         while True:
             start = self._physical + 1
@@ -174,33 +185,37 @@ class CsvReader:
                 break
             except csv.Error as exc:
                 raise FichierInvalide(f"Ligne {start} : structure CSV invalide ({exc}).", start) from exc
-            if not any(f.strip() for f in fields):
+            if not "".join(fields).strip():
                 continue
             count += 1
             if count > self.max_lines:
                 raise FichierInvalide(f"Le fichier dépasse {self.max_lines} lignes de données : "
                                       "découpez-le en plusieurs fichiers.", start)
-            row = self._row(start, fields, wanted)
-            if row is not None:
-                yield start, row
+            if len(fields) == width and max(map(len, fields)) <= max_field:
+                yield start, tuple(map(str.strip, pick(fields)))
+            elif (values := self._checked(start, fields, pick)) is not None:
+                yield start, values
         if count == 0:
             raise FichierInvalide("Le fichier ne contient que la ligne d'en-tête : aucune ligne de données.")
 
-    def _row(self, ligne: int, fields: list[str], wanted: list[str]) -> dict[str, str] | None:
+    def _picker(self) -> Callable[[list[str]], Sequence[str]]:
+        """fields -> the wanted values in order ("" for an optional column left out)."""
+        index = {name: i for i, name in enumerate(self.header)}
+        positions = [index.get(name) for name in self.columns + self.optional]
+        if None not in positions and len(positions) > 1:
+            return itemgetter(*positions)
+        return lambda fields: ["" if i is None else fields[i] for i in positions]
+
+    def _checked(self, ligne: int, fields: list[str], pick) -> tuple[str, ...] | None:
+        """A line of the wrong width or with an over-long field: errors, or its values when
+        the long field is in a column nobody reads."""
         if len(fields) != len(self.header):
             self.errors.append(Erreur(ligne, "", f"La ligne contient {len(fields)} champ(s) au lieu de "
                                       f"{len(self.header)} (séparateur « {self.delimiter} »)."))
             return None
-        row = {}
-        ok = True
-        for name, value in zip(self.header, fields):
-            if name not in wanted:
-                continue
-            if len(value) > self.max_field:
-                self.errors.append(Erreur(ligne, name, f"La valeur dépasse {self.max_field} caractères."))
-                ok = False
-                continue
-            row[name] = value.strip()
-        for name in self.optional:
-            row.setdefault(name, "")
-        return row if ok else None
+        wanted = set(self.columns + self.optional)
+        too_long = [name for name, value in zip(self.header, fields)
+                    if name in wanted and len(value) > self.max_field]
+        for name in too_long:
+            self.errors.append(Erreur(ligne, name, f"La valeur dépasse {self.max_field} caractères."))
+        return None if too_long else tuple(map(str.strip, pick(fields)))

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Echange, Eleve
-from portal.services import chargements
+from portal.models import Echange, EchangeTrace, Eleve
+from portal.services import base_eleves
 
 from .chargements_support import (  # noqa: F401
     ENTETE_ELEVES,
@@ -104,25 +104,30 @@ def test_file_changed_between_preview_and_apply_is_refused(manager_client, catal
 
 def test_exception_in_the_write_phase_writes_nothing_and_marks_the_exchange_failed(
         manager_client, catalogue, monkeypatch):
-    original = chargements._trace_rows
+    original = base_eleves.Ecriture.update
     calls = {"n": 0}
 
-    def failing(*args, **kwargs):
+    def failing(self):
+        # The new pupils and their traces are written by now: the failure must undo them.
         calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("disque plein")
-        return original(*args, **kwargs)
+        assert _count() == 4
+        raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(chargements, "_trace_rows", failing)
-    monkeypatch.setattr(chargements, "CHUNK", 2)
+    monkeypatch.setattr(base_eleves.Ecriture, "update", failing)
     url, _page = _preview_page(manager_client, exemple("eleves.csv"))
     response = manager_client.post(url + "/appliquer")
     assert response.status_code == 302
     page = manager_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "rien n&#39;a été enregistré" in page
-    assert calls["n"] >= 2 and _count() == 0
+    assert calls["n"] == 1 and _count() == 0
     echange = db.session.scalars(select(Echange).order_by(Echange.id.desc())).first()
     assert echange.etat == "echec" and "rien n'a été enregistré" in echange.message
+    traces = select(func.count(EchangeTrace.id)).where(EchangeTrace.echange_id == echange.id)
+    assert db.session.scalar(traces) == 0
+    # The same file loads once the cause is gone.
+    monkeypatch.setattr(base_eleves.Ecriture, "update", original)
+    manager_client.post(_preview_page(manager_client, exemple("eleves.csv"))[0] + "/appliquer")
+    assert _count() == 4
 
 
 def test_another_managers_preview_is_not_found(manager_client, catalogue, make_gestionnaire, client):
