@@ -15,7 +15,8 @@ import pytest
 
 from tests.support.liveserver import ROOT, LiveServer
 
-from .helpers import Visits
+from . import demo_facts
+from .helpers import NARROW, Visits
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,10 +58,31 @@ def chromium(playwright_instance):
     browser.close()
 
 
+def _fresh_postgres_database() -> str | None:
+    """On the PostgreSQL pass (TEST_DATABASE_URL set), a database of its own for the live
+    server, created empty; None otherwise (the server then uses a SQLite file)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    target = target.set(database=f"{target.database}_navigateur")
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+    return target.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def live_server(chromium, tmp_path_factory):
-    """gunicorn on a free 127.0.0.1 port, SQLite database filled by `flask demo-data`."""
-    server = LiveServer(tmp_path_factory.mktemp("navigateur"), workers=2, demo=True)
+    """gunicorn on a free 127.0.0.1 port, on a fresh database filled by `flask demo-data`
+    (SQLite, or PostgreSQL on the PostgreSQL pass of the CI)."""
+    server = LiveServer(tmp_path_factory.mktemp("navigateur"), workers=2, demo=True,
+                        database_url=_fresh_postgres_database())
     server.prepare()
     server.start()
     yield server
@@ -78,6 +100,18 @@ def live_app(live_server):
 
 
 @pytest.fixture(scope="session")
+def ecole(live_app) -> demo_facts.Ecole:
+    return demo_facts.ecole_ouverte(live_app)
+
+
+@pytest.fixture(scope="session")
+def etablissement_par_defaut(live_app) -> demo_facts.Compte:
+    from portal.demo import VITRINE_DEFAUT
+
+    return demo_facts.etablissement_remis_par_defaut(live_app, exclude=VITRINE_DEFAUT.code)
+
+
+@pytest.fixture(scope="session")
 def visits(tmp_path_factory):
     """Every page seen by every journey of the session (their HTML is checked at the end)."""
     return Visits(html_dir=tmp_path_factory.mktemp("pages-html"), screenshots=SCREENSHOTS)
@@ -90,7 +124,7 @@ def new_page(chromium, live_server, visits, request):
 
     def make(journey: str | None = None, **options):
         context = chromium.new_context(base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris",
-                                       viewport={"width": 1280, "height": 900}, accept_downloads=True, **options)
+                                       viewport=NARROW, accept_downloads=True, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return visits.watch(context.new_page(), journey or request.node.name)

@@ -40,6 +40,13 @@ def choose(page: Page, group: str, option: str) -> None:
     fieldset.locator("label").filter(has_text=re.compile(r"^\s*" + _pattern(option) + r"(?=\s|$)")).first.click()
 
 
+def tick(checkbox, state: bool) -> None:
+    """Tick or untick a DSFR checkbox by clicking its label (the box itself is drawn by the label)."""
+    if checkbox.is_checked() != state:
+        checkbox.page.locator(f"label[for='{checkbox.get_attribute('id')}']").click()
+    expect(checkbox).to_be_checked(checked=state)
+
+
 def press(page: Page, name: str, role: str = "button", *, within=None) -> None:
     """Click a button or link and wait for the page it leads to."""
     scope = within if within is not None else page
@@ -47,9 +54,23 @@ def press(page: Page, name: str, role: str = "button", *, within=None) -> None:
         scope.get_by_role(role, name=name, exact=True).click()
 
 
+def open_menu(page: Page) -> None:
+    """On a narrow screen the navigation and the account tools sit behind the "Menu" button."""
+    button = page.get_by_role("button", name="Menu", exact=True)
+    if button.is_visible():
+        button.click()
+        expect(page.get_by_role("button", name="Fermer", exact=True)).to_be_visible()
+
+
 def nav(page: Page, name: str) -> None:
     """Follow an item of the main navigation."""
+    open_menu(page)
     press(page, name, "link", within=page.get_by_role("navigation", name="Menu principal"))
+
+
+def logout(page: Page) -> None:
+    open_menu(page)
+    press(page, "Se déconnecter")
 
 
 def main_text(page: Page) -> str:
@@ -70,7 +91,6 @@ class Visits:
 
         def record(response) -> None:
             if (response.request.is_navigation_request() and response.frame == page.main_frame
-                    and response.status == 200
                     and response.headers.get("content-type", "").startswith("text/html")):
                 self._responses[id(page)]["response"] = response
 
@@ -78,8 +98,8 @@ class Visits:
         return page
 
     def check(self, page: Page, name: str) -> None:
-        """axe (WCAG 2.1 A and AA), screenshots at 1280 and 360 px, no horizontal scroll at
-        360 px, server HTML saved for validation."""
+        """axe (WCAG 2.1 A and AA), no horizontal scroll at 360 px, screenshots at 360 and
+        1280 px, server HTML saved for validation."""
         page.wait_for_load_state("load")
         state = self._responses[id(page)]
         state["count"] += 1
@@ -108,15 +128,18 @@ class Visits:
         assert not violations, f"axe sur {stem} ({page.url}) :\n" + "\n".join(details)
 
     def _capture(self, page: Page, stem: str) -> None:
+        """The journeys run at 360 px, as on a phone; the page is then widened to 1280 px for
+        its second capture (widening never creates a horizontal scroll, narrowing a page laid
+        out wide may leave DSFR's table borders at their former width)."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(self.screenshots / f"{stem}-1280.png"), full_page=True)
-        page.set_viewport_size(NARROW)
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        page.screenshot(path=str(self.screenshots / f"{stem}-360.png"), full_page=True)
+        assert widths[0] <= widths[1], f"{stem} ({page.url}) défile horizontalement à 360 px : {widths}"
+        page.set_viewport_size(WIDE)
         try:
-            page.screenshot(path=str(self.screenshots / f"{stem}-360.png"), full_page=True)
-            widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-            assert widths[0] <= widths[1], f"{stem} ({page.url}) défile horizontalement à 360 px : {widths}"
+            page.screenshot(path=str(self.screenshots / f"{stem}-1280.png"), full_page=True)
         finally:
-            page.set_viewport_size(WIDE)
+            page.set_viewport_size(NARROW)
 
 
 def expect_heading(page: Page, text: str) -> None:

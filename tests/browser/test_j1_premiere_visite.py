@@ -6,6 +6,7 @@ import pytest
 from portal.demo import VITRINE_DEFAUT
 
 from .helpers import choose, expect, expect_heading, field, main_text, nav, press
+from .keyboard import Keyboard
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +53,34 @@ def test_school_head_first_visit_sets_passwords_answers_and_opens_the_service(ne
     expect(page.locator("#messages")).to_contain_text("Le mot de passe du service d'inscription a été modifié")
     assert "Mot de passe du service d’inscription par défaut" not in main_text(page)
     visits.check(page, "tableau-de-bord-final")
+
+
+def test_school_head_first_visit_with_the_keyboard_alone(new_page, visits, etablissement_par_defaut):
+    etab = etablissement_par_defaut
+    page = new_page("j1-chef-clavier")
+    keys = Keyboard(page)
+    page.goto("/etablissement/connexion")
+    keys.type_in("Code de l'établissement", etab.code)
+    keys.type_in("Mot de passe du suivi", etab.code)
+    keys.activate("Se connecter")
+
+    expect_heading(page, "Changer le mot de passe du suivi")
+    keys.type_in("Mot de passe actuel", etab.code)
+    keys.type_in("Nouveau mot de passe", NEW_SUIVI)
+    keys.type_in("Confirmation du nouveau mot de passe", NEW_SUIVI)
+    keys.activate("Changer le mot de passe")
+
+    expect_heading(page, etab.nom)
+    keys.activate("indiquez si vous gérez des sections européennes", "link")
+    keys.choose("Gérez-vous des sections européennes ?", "Non")
+    keys.activate("Enregistrer la réponse")
+    expect(page.locator("#messages")).to_contain_text("réponse sur les sections européennes est enregistrée")
+    keys.activate("Ouvrir le service d’inscription")
+    expect(page.locator("#etat-service")).to_contain_text("Ouvert")
+
+    keys.activate("Changez-le", "link")
+    keys.type_in("Nouveau mot de passe", NEW_POSTE)
+    keys.type_in("Confirmation du nouveau mot de passe", NEW_POSTE)
+    keys.activate("Changer le mot de passe")
+    expect(page.locator("#messages")).to_contain_text("Le mot de passe du service d'inscription a été modifié")
+    visits.check(page, "tableau-de-bord-clavier")
