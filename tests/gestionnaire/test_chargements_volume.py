@@ -22,7 +22,8 @@ TAILLE = 3000
 
 def _ligne(n: int, decision: str = "F", note: str = "") -> str:
     specialite = "MELEC" if n % 2 else ""
-    return f"{100000000 + n:09d}AB;Nom{n};Prénom  {n};{1 + n % 28:02d}/05/2008;BCP;{specialite};{decision};{note}"
+    return (f"{100000000 + n:09d}AB;Nom{n};Prénom  {n};{1 + n % 28:02d}/05/2008;BCP;{specialite};"
+            f"{decision};{note}")
 
 
 def _load(http, lines: list[str]) -> Echange:
