@@ -144,6 +144,20 @@ def enforce_access() -> Any:
     return refuse(needed, kinds)
 
 
+def _audit_refusal(kinds: set[str]) -> None:
+    """A logged-in visitor refused a route is a security event (ASVS 7.2.2)."""
+    from sqlalchemy.exc import OperationalError
+
+    from .services import audit
+
+    audit.record("acces.refuse", outcome="refus", objet_type="Route", objet_id=request.endpoint,
+                 details={"methode": request.method, "chemin": request.path[:200], "profils": sorted(kinds)})
+    try:
+        db.session.commit()
+    except OperationalError:  # a busy database must not turn a refusal into an error
+        db.session.rollback()
+
+
 def refuse(needed: frozenset[str], kinds: set[str]) -> Any:
     if "api" in needed:
         abort(401)
@@ -151,6 +165,8 @@ def refuse(needed: frozenset[str], kinds: set[str]) -> Any:
         return redirect(url_for("etablissement.change_password"))
     if ({"gestionnaire", "admin"} & needed) and "gestionnaire_mdp_initial" in kinds:
         return redirect(url_for("gestionnaire.change_password"))
+    if kinds - {"tous"}:
+        _audit_refusal(kinds)
     if "admin" in needed and "gestionnaire" in kinds:
         abort(403)
     for kind in ("gestionnaire", "admin", "etablissement", "poste", "candidat"):
