@@ -36,12 +36,17 @@ def strip_ansi(text: str) -> str:
 # techniques (boolean-based blind, inline queries, UNION) are kept.
 SQLMAP_BOUNDS = ("--batch", "--level", "1", "--risk", "1", "--timeout", "5", "--retries", "0",
                  "--flush-session", "--disable-coloring", "--dbms", "SQLite")
-# Lines where sqlmap reports a finding: an injection point, or its heuristics' "might be
-# vulnerable to cross-site scripting / file inclusion". Its negative verdicts also say
-# "injectable" ("does not seem to be injectable", "might not be injectable", ...).
+# sqlmap's findings: a confirmed injection point ("parameter 'x' is vulnerable", "sqlmap
+# identified the following injection point(s)"), or a positive heuristic ("might be
+# injectable", "might be vulnerable to cross-site scripting / file inclusion"). Its
+# negative verdicts also say "injectable" ("does not seem to be injectable", "might not
+# be injectable", ...). "appears to be '<technique>' injectable" is provisional: sqlmap
+# then checks it for a false positive and, if so, ends with "does not seem to be
+# injectable" for that parameter; such discarded candidates are listed apart.
 NEGATIVE = re.compile(r"(?:not|n't) (?:seem to |appear to )?be injectable")
-POSITIVE = re.compile(r"parameter '[^']*' (?:is|appears to be|seems to be|might be) "
-                      r".*(?:injectable|vulnerable)|identified the following injection point", re.I)
+POSITIVE = re.compile(r"parameter '[^']*' (?:is vulnerable|might be (?:injectable|vulnerable))"
+                      r"|identified the following injection point", re.I)
+PROVISIONAL = re.compile(r"parameter '[^']*' appears to be .* injectable")
 TESTED = re.compile(r"testing for SQL injection on (?:GET|POST|URI|\(custom\) \w+) parameter '([^']+)'")
 NOT_INJECTABLE = re.compile(r"(?:GET|POST|URI|\(custom\) \w+) parameter '([^']+)' "
                             r"does not seem to be injectable")
@@ -69,6 +74,11 @@ class SqlmapRun:
                 if POSITIVE.search(NEGATIVE.sub("", line))]
 
     @property
+    def discarded(self) -> list[str]:
+        """Candidates sqlmap announced, then rejected as false positives."""
+        return [line for line in self.output.splitlines() if PROVISIONAL.search(line)]
+
+    @property
     def tested(self) -> set[str]:
         return set(TESTED.findall(self.output))
 
@@ -86,13 +96,14 @@ class SqlmapRun:
 
     def summary(self) -> str:
         statuses = ", ".join(f"{method} {code}: {n}" for (method, code), n in sorted(self.statuses.items()))
+        discarded = f", {len(self.discarded)} false positives discarded by sqlmap" if self.discarded else ""
         return (f"sqlmap {self.name}: {self.seconds:.0f} s, responses {{{statuses}}}, "
-                f"tested {sorted(self.tested)}")
+                f"tested {sorted(self.tested)}{discarded}")
 
 
 def run_sqlmap(name: str, url: str, workdir: Path, *, cookie: str | None = None, data: str | None = None,
                csrf_url: str | None = None, headers: str | None = None, params: tuple[str, ...] = (),
-               timeout: int = 90) -> SqlmapRun:
+               randomize: str | None = None, timeout: int = 90) -> SqlmapRun:
     out = workdir / name
     out.mkdir(parents=True, exist_ok=True)
     traffic = out / "traffic.txt"
@@ -103,6 +114,8 @@ def run_sqlmap(name: str, url: str, workdir: Path, *, cookie: str | None = None,
         argv += ["--headers", headers]
     if params:
         argv += ["-p", ",".join(params)]
+    if randomize:
+        argv += ["--randomize", randomize]
     if data is not None:
         argv += ["--data", data]
     if csrf_url:
