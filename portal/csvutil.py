@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Response, stream_with_context
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+# First characters that make a spreadsheet run a cell as a formula (also used in SQL by the unloads).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 CHUNK_ROWS = 1000
 
 
@@ -19,7 +20,7 @@ def neutralise(value: Any) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     text = str(value)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(FORMULA_START):
         return "'" + text
     return text
 

@@ -169,3 +169,89 @@ def test_unload_and_catalogue_actions_need_the_csrf_token(app, client, manager, 
     token = csrf_from(page)
     response = client.post("/gestionnaire/dechargements/incremental", data={"csrf_token": token})
     assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
+
+
+# --- streamed unloads (COPY on PostgreSQL, DB-API cursor on SQLite) --------------------
+
+
+def _chunks(client, path: str) -> tuple[object, list[bytes]]:
+    response = client.post(path, buffered=False)
+    assert response.status_code == 200
+    return response, response.response
+
+
+def test_full_unload_is_streamed_in_chunks_and_recorded_with_the_hash_of_what_was_sent(
+        client, manager, session_examen, specialite):
+    _bulk_registrations(session_examen, specialite, 2_000)
+    response, chunks = _chunks(client, "/gestionnaire/dechargements/complet")
+    received = list(chunks)
+    response.close()
+    data = b"".join(received)
+
+    assert len(received) > 3 and max(len(c) for c in received) < 100 * 1024, [len(c) for c in received]
+    rows = parse_csv(data)
+    assert [row["numero"] for row in rows] == [str(n) for n in range(1, 2_001)]
+    assert data.count(b"\r\n") == 2_001 and data.count(b"\n") == 2_001
+    echange = db.session.scalars(select(Echange).where(Echange.type == "export_csv")).one()
+    assert (echange.etat, echange.nb_lignes) == ("succes", 2_000)
+    assert (echange.curseur_debut, echange.curseur_fin) == (None, 2_000)
+    assert (echange.fichier_sha256, echange.fichier_taille) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_interrupted_incremental_unload_is_failed_and_its_range_sent_again(client, manager, session_examen,
+                                                                           specialite):
+    _bulk_registrations(session_examen, specialite, 2_000)
+    response, chunks = _chunks(client, "/gestionnaire/dechargements/incremental")
+    iterator = iter(chunks)
+    next(iterator), next(iterator)
+    response.close()  # the client went away
+
+    echange = db.session.scalars(select(Echange).where(Echange.type == "export_csv")).one()
+    assert echange.etat == "echec" and "interrompu" in echange.message
+    assert echange.fichier_sha256 is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "dechargement.csv")).one()
+    assert event.outcome == "echec"
+
+    assert len(parse_csv(_incremental(client))) == 2_000
+    assert _numbers(_incremental(client)) == []
+
+
+def test_unload_cells_are_formatted_like_the_csv_writer_of_the_portal(client, manager, session_examen,
+                                                                      specialite, make_inscription):
+    from portal.csvutil import FORMULA_START, neutralise
+
+    names = [start + "x" for start in FORMULA_START] + ['Le "Grand"; Loire', "Élodie ß", "'déjà"]
+    prenoms = ("Ana", "Bea", "Cyd", "Dan", "Eva", "Fay", "Gus", "Hal", "Ida", "Jon", "Kim", "Lou")
+    for name, prenom in zip(names, prenoms):
+        make_inscription(session_examen, specialite, section_europeenne=True,
+                         candidat={"nom_naissance": name, "prenom1": prenom, "nom_usage": "",
+                                   "adresse1": None})
+    inscription = make_inscription(session_examen, specialite, statut="annulee")
+
+    rows = parse_csv(client.post("/gestionnaire/dechargements/complet").data)
+
+    assert [row["nom_naissance"] for row in rows[:-1]] == [neutralise(name) for name in names]
+    assert {row["section_europeenne"] for row in rows[:-1]} == {"oui"}
+    assert {(row["nom_usage"], row["adresse1"]) for row in rows} == {("", "")}
+    last = rows[-1]
+    assert last["annulee_le_utc"] == inscription.annulee_at.isoformat(sep=" ", timespec="seconds")
+    assert last["cree_le_utc"] == inscription.created_at.isoformat(sep=" ", timespec="seconds")
+    assert (last["statut"], last["section_europeenne"]) == ("annulee", "non")
+    assert last["date_naissance"] == "2008-03-01"
+
+
+def test_unload_being_downloaded_does_not_block_writers(app, client, manager, session_examen, specialite):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL readers never block writers")
+    import sqlite3
+
+    _bulk_registrations(session_examen, specialite, 2_000)
+    response, chunks = _chunks(client, "/gestionnaire/dechargements/complet")
+    next(iter(chunks))
+    other = sqlite3.connect(db.engine.url.database, timeout=0.5, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the stream held the write lock
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        response.close()

@@ -1,17 +1,20 @@
 """Manager routes: unloads (déchargements) of registrations and the API tokens."""
 from __future__ import annotations
 
-import tempfile
+import time
+from collections.abc import Iterator
 
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 
 from ...access import allow
 from ...extensions import db
-from ...models import ApiToken
+from ...models import ApiToken, Echange
 from ...services import ServiceError, api_tokens, campagne, exports
 from .. import bp
 from ..decorators import recent_login_required
 from ..forms_dechargements import ApiTokenForm
+
+HEARTBEAT_SECONDS = 60
 
 
 def _current_session_or_redirect():
@@ -39,22 +42,43 @@ def _download(complet: bool):
     if session_examen is None:
         return redirect(url_for(".list_dechargements"))
     lot = exports.plan_export(session_examen, complet=complet)
-    # Written to a temporary file first: memory stays flat, the SHA-256 recorded in the
-    # exchange is the one of the bytes sent, and nothing is acknowledged if writing fails.
-    fichier_tmp = tempfile.TemporaryFile()
-    try:
-        fichier = exports.write_csv(lot, fichier_tmp)
-    except Exception:
-        fichier_tmp.close()
-        raise
-    exports.record_csv_export(lot, fichier, gestionnaire=g.gestionnaire)
+    echange = exports.start_csv_export(lot, gestionnaire=g.gestionnaire)
+    echange_id, nom, chunks = echange.id, lot.fichier_nom, exports.iter_csv(lot)
+    # Committed before streaming: the rows are then read on a connection of their own and
+    # no transaction of this request stays open (on SQLite, no write lock) while a slow
+    # client downloads.
     db.session.commit()
-    fichier_tmp.seek(0)
-    response = send_file(fichier_tmp, mimetype="text/csv", as_attachment=True, download_name=lot.fichier_nom,
-                         max_age=0, conditional=False, etag=False)
+    response = Response(stream_with_context(_stream(echange_id, chunks)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{nom}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _stream(echange_id: int, chunks) -> Iterator[bytes]:
+    """Send the chunks; the exchange succeeds once the last one is handed to the server,
+    with the SHA-256 of what was sent, and fails if the stream stops before (client gone:
+    GeneratorExit, or a database error)."""
+    empreinte = exports.Empreinte()
+    last_news = time.monotonic()
+    try:
+        for chunk, lignes in chunks:
+            empreinte.add(chunk, lignes)
+            yield chunk
+            if time.monotonic() - last_news > HEARTBEAT_SECONDS:
+                exports.touch_csv_export(echange_id)
+                last_news = time.monotonic()
+    except BaseException as exc:
+        db.session.rollback()
+        reason = ("le téléchargement a été interrompu avant la fin" if isinstance(exc, GeneratorExit)
+                  else f"erreur pendant l'envoi ({type(exc).__name__})")
+        exports.fail_csv_export(db.session.get(Echange, echange_id),
+                                f"Échec : {reason}, après {empreinte.nb_lignes} ligne(s) ; "
+                                "ces changements seront transmis à nouveau.", lignes=empreinte.nb_lignes)
+        db.session.commit()
+        raise
+    exports.finish_csv_export(db.session.get(Echange, echange_id), empreinte.fichier())
+    db.session.commit()
 
 
 @bp.route("/dechargements/incremental", methods=("POST",))
