@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.liveserver import ROOT, LiveServer
+from tests.support.liveserver import LiveServer
 
 from . import demo_facts
-from .helpers import NARROW, Visits
+from .helpers import NARROW, SCREENSHOTS, Visits
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
 def browser_required() -> bool:

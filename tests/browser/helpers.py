@@ -3,9 +3,9 @@ and what is checked on every page they see."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Playwright is imported lazily: without it the journeys are skipped, not broken
@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # Playwright is imported lazily: without it the journeys are 
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"  # ignored by git
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 360, "height": 740}
 
 
@@ -20,6 +21,12 @@ def expect(target):
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(target)
+
+
+def slug(text: str) -> str:
+    """File-name form of a journey or page name."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def _pattern(text: str) -> str:
@@ -69,6 +76,7 @@ def nav(page: Page, name: str) -> None:
 
 
 def logout(page: Page) -> None:
+    """The "Se déconnecter" button of the header (in the menu on a narrow screen)."""
     open_menu(page)
     press(page, "Se déconnecter")
 
@@ -86,8 +94,7 @@ class Visits:
     _responses: dict = dc_field(default_factory=dict)
 
     def watch(self, page: Page, journey: str) -> Page:
-        slug = re.sub(r"[^a-z0-9]+", "-", journey.lower()).strip("-")
-        self._responses[id(page)] = {"journey": slug, "response": None, "count": 0}
+        self._responses[id(page)] = {"journey": slug(journey), "response": None, "count": 0}
 
         def record(response) -> None:
             if (response.request.is_navigation_request() and response.frame == page.main_frame
@@ -103,7 +110,7 @@ class Visits:
         page.wait_for_load_state("load")
         state = self._responses[id(page)]
         state["count"] += 1
-        stem = f"{state['journey']}-{state['count']:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
+        stem = f"{state['journey']}-{state['count']:02d}-{slug(name)}"
         self._save_html(page, state, stem)
         self._axe(page, stem)
         self._capture(page, stem)
@@ -128,9 +135,8 @@ class Visits:
         assert not violations, f"axe sur {stem} ({page.url}) :\n" + "\n".join(details)
 
     def _capture(self, page: Page, stem: str) -> None:
-        """The journeys run at 360 px, as on a phone; the page is then widened to 1280 px for
-        its second capture (widening never creates a horizontal scroll, narrowing a page laid
-        out wide may leave DSFR's table borders at their former width)."""
+        """The journeys run at 360 px, as on a phone, where the page is laid out at that width
+        from the start; it is then widened to 1280 px for its second capture."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         page.screenshot(path=str(self.screenshots / f"{stem}-360.png"), full_page=True)

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from portal.demo import SUIVI_PASSWORD
 
-from .helpers import expect, expect_heading, field, nav, press, tick
+from .helpers import SCREENSHOTS, expect, expect_heading, field, nav, press, tick
 
 pytestmark = pytest.mark.browser
 
@@ -78,8 +78,8 @@ def test_school_head_lists_cancels_reactivates_and_prints_confirmations(new_page
     nav(page, "Confirmations")
     visits.check(page, "confirmations")
     select_containing(field(page, "Spécialité"), code)
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Imprimer les confirmations").click()
+    with page.expect_download(timeout=90_000) as download:  # one PDF page per pupil: a few seconds
+        page.get_by_role("button", name="Imprimer les confirmations").click(timeout=90_000)
     text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
     for nom, prenoms in actifs:
         assert re.search(rf"Nom de naissance {re.escape(nom)}\b", text), nom
@@ -88,3 +88,21 @@ def test_school_head_lists_cancels_reactivates_and_prints_confirmations(new_page
     nav(page, "Élèves non inscrits")
     expect_heading(page, "Élèves de la base non encore inscrits")
     visits.check(page, "eleves-non-inscrits")
+
+
+def test_navigation_is_reachable_on_a_phone_without_javascript(new_page, ecole):
+    """Without JavaScript the "Menu" button cannot open the menu: the navigation is repeated,
+    visible, under the header."""
+    page = new_page("sans-javascript", java_script_enabled=False)
+    page.goto("/etablissement/connexion")
+    field(page, "Code de l'établissement").fill(ecole.code)
+    field(page, "Mot de passe du suivi").fill(SUIVI_PASSWORD)
+    press(page, "Se connecter")
+    menu = page.get_by_role("navigation", name="Menu principal")
+    expect(menu).to_have_count(1)  # the one inside the closed modal is hidden
+    for label in ("Tableau de bord", "Listes de candidats", "Validation / annulation", "Confirmations"):
+        expect(menu.get_by_role("link", name=label, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "sans-javascript-360.png"), full_page=True)
+    press(page, "Listes de candidats", "link", within=menu)
+    expect_heading(page, "Listes des candidats préinscrits")
