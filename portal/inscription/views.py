@@ -143,7 +143,7 @@ def download_confirmation():
     content = confirmation_pdf(inscription)
     db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="confirmation-{inscription.numero_version}.pdf"',
+        "Content-Disposition": f'attachment; filename="confirmation-{inscription.numero_version}.pdf"',
         "Cache-Control": "no-store"})
 
 

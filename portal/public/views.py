@@ -162,7 +162,7 @@ def download_confirmation(inscription_id: int):
     content = confirmation_pdf(inscription)
     db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="confirmation-{inscription.numero_version}.pdf"',
+        "Content-Disposition": f'attachment; filename="confirmation-{inscription.numero_version}.pdf"',
         "Cache-Control": "no-store"})
 
 
