@@ -261,6 +261,7 @@ class Parcours:
         self.adresse_requise = adresse_requise
         self._specialites: list | None = None
         self._brouillon: dict | None = None
+        self._checked: dict | None = None
 
     # the draft: on the server, the session only holds its id
     @property
@@ -278,11 +279,11 @@ class Parcours:
 
     def start(self, draft: dict) -> None:
         session[self.key] = brouillons.save(session.get(self.key), draft)
-        self._brouillon = draft
+        self._brouillon, self._checked = draft, None
 
     def clear(self) -> None:
         brouillons.discard(session.pop(self.key, None))
-        self._brouillon = {}
+        self._brouillon, self._checked = {}, None
 
     # what the steps offer
     @property
@@ -293,6 +294,8 @@ class Parcours:
 
     def specialite(self):
         wanted = self.brouillon.get("specialite", {}).get("specialite")
+        if not wanted:
+            return None
         return next((s for s in self.specialites if str(s.id) == wanted), None)
 
     def statut(self) -> str | None:
@@ -339,13 +342,17 @@ class Parcours:
 
     # the final checks
     def checked_forms(self) -> dict:
-        """Every step's form rebuilt from the draft and validated again."""
+        """Every step's form rebuilt from the draft and validated again (once per request:
+        the review page shows them and the submission uses them)."""
+        if self._checked is not None:
+            return self._checked
         forms = {}
         for step in self.steps()[:-1]:
             form = self.form(step, draft=True, csrf=False)
             if step not in self.brouillon or not form.validate():
                 raise EtapeIncomplete(step)
             forms[step] = form
+        self._checked = forms
         return forms
 
     def candidature(self) -> tuple[dict, candidatures.Choix]:
@@ -405,8 +412,9 @@ def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable
                 attach_error(form, exc)
             else:
                 parcours.save(step, form.values())
+                target = step_url(parcours.next_step(step))  # before the commit expires the rows
                 db.session.commit()
-                return redirect(step_url(parcours.next_step(step)))
+                return redirect(target)
     else:
         form = parcours.form(step, draft=True)
     return render_template(template, form=form, **step_context(parcours, step), **context)

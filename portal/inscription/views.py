@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import auth
 from ..access import allow
@@ -111,15 +112,16 @@ def review_inscription():
             attach_error(form, exc)
         else:
             parcours.clear()
-            db.session.commit()
             session[LAST_KEY] = inscription.id
+            db.session.commit()
             return redirect(url_for(".show_confirmation"))
     return render_template("inscription/recapitulatif.html", form=form, sections=sections,
                            step_url=_step_url, **step_context(parcours, "recapitulatif"), **_layout())
 
 
 def _last_inscription() -> Inscription:
-    inscription = db.session.get(Inscription, session.get(LAST_KEY) or 0)
+    inscription = db.session.get(Inscription, session.get(LAST_KEY) or 0,
+                                 options=[joinedload(Inscription.examen), joinedload(Inscription.specialite)])
     if inscription is None or inscription.etablissement_id != g.poste.id:
         abort(404)
     return inscription

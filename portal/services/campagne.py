@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..formatting import format_datetime
 from ..models import SERVICES, Examen, OuvertureService, SessionExamen, utcnow
+from ..request_cache import cached, forget
 from . import ServiceError, audit
 
 
@@ -35,10 +36,18 @@ class EtatService:
     jusqu_a: datetime | None = None
 
 
-def _ouvertures(session_id: int, service: str) -> dict[int | None, OuvertureService]:
-    rows = db.session.scalars(select(OuvertureService).where(OuvertureService.session_id == session_id,
-                                                             OuvertureService.service == service))
-    return {row.examen_id: row for row in rows}
+def _calendrier(session_id: int) -> dict[tuple[str, int | None], OuvertureService]:
+    """Every calendar row of the session by (service, exam id): one query per request."""
+    def load():
+        rows = db.session.scalars(select(OuvertureService).where(OuvertureService.session_id == session_id))
+        return {(row.service, row.examen_id): row for row in rows}
+
+    return cached(("calendrier", session_id), load)
+
+
+def examens() -> list[Examen]:
+    """The exams in their order (reference rows, read once per request)."""
+    return cached("examens", lambda: list(db.session.scalars(select(Examen).order_by(Examen.ordre))))
 
 
 def _window(row: OuvertureService, now: datetime, qui: str) -> EtatService:
@@ -65,14 +74,14 @@ def etat_service(session_examen: SessionExamen | None, service: str, examen: Exa
     now = now or utcnow()
     if session_examen is None:
         return EtatService(False, raison="Aucune session d'examen n'est ouverte.")
-    rows = _ouvertures(session_examen.id, service)
-    globale = rows.get(None)
+    rows = _calendrier(session_examen.id)
+    globale = rows.get((service, None))
     if globale is None:
         return EtatService(False, raison="Le service d'inscription n'a pas encore été ouvert par le rectorat.")
     etat = _window(globale, now, "Le service d'inscription")
     if not etat.ouvert or examen is None:
         return etat
-    propre = rows.get(examen.id)
+    propre = rows.get((service, examen.id))
     if propre is None:
         return etat
     etat_examen = _window(propre, now, f"L'inscription au {examen.code}")
@@ -85,9 +94,11 @@ def etat_service(session_examen: SessionExamen | None, service: str, examen: Exa
 
 def examens_ouverts(session_examen: SessionExamen | None, service: str,
                     now: datetime | None = None) -> dict[int, EtatService]:
-    """For each exam id, its state (open ones only)."""
+    """For each exam id, its state (open ones only); the calendar is read once, then
+    evaluated for every exam."""
     result = {}
-    for examen in db.session.scalars(select(Examen).order_by(Examen.ordre)):
+    now = now or utcnow()
+    for examen in examens():
         etat = etat_service(session_examen, service, examen, now)
         if etat.ouvert:
             result[examen.id] = etat
@@ -165,6 +176,7 @@ def set_current(session_examen: SessionExamen) -> None:
     session_examen.courante = True
     db.session.flush()
     g.pop("session_examen", None)
+    forget()
     audit.record("session.courante", session_examen,
                  details={"avant": previous.annee if previous else None, "apres": session_examen.annee})
 
@@ -213,6 +225,7 @@ def save_ouverture(session_examen: SessionExamen, service: str, examen: Examen |
         db.session.add(row)
     row.ouvert, row.debut, row.fin, row.fin_tardive = ouvert, debut, fin, fin_tardive
     db.session.flush()
+    forget()
     audit.record("calendrier.modifie", row, details={
         "service": service, "examen": examen.code if examen is not None else None,
         **audit.diff(before, _row_values(row))})
@@ -227,3 +240,4 @@ def delete_ouverture(row: OuvertureService) -> None:
                                                       "avant": _row_values(row)})
     db.session.delete(row)
     db.session.flush()
+    forget()

@@ -31,6 +31,7 @@ from ..models import (
     etablissement_specialites,
     new_token,
 )
+from ..request_cache import cached
 from . import ServiceError, audit, campagne, inscriptions, passwords, verrou
 from .campagne import EtatService
 from .identite import cle_identite, normaliser
@@ -84,12 +85,22 @@ def statuts_possibles(etablissement: Etablissement | None) -> tuple[str, ...]:
 def has_base_eleves(session_examen: SessionExamen, etablissement: Etablissement | None) -> bool:
     if etablissement is None:
         return False
-    return bool(db.session.scalar(select(exists().where(Eleve.session_id == session_examen.id,
-                                                         Eleve.etablissement_id == etablissement.id))))
+    session_id, etablissement_id = session_examen.id, etablissement.id
+    return cached(("base_eleves", session_id, etablissement_id), lambda: bool(db.session.scalar(
+        select(exists().where(Eleve.session_id == session_id, Eleve.etablissement_id == etablissement_id)))))
 
 
 def specialites_offertes(ctx: Contexte, now: datetime | None = None) -> list[Specialite]:
-    """Published specialties of exams open in the calendar (and prepared by the establishment)."""
+    """Published specialties of exams open in the calendar (and prepared by the establishment);
+    read once per request when asked for the present moment."""
+    if now is not None:
+        return _specialites_offertes(ctx, now)
+    etablissement_id = ctx.etablissement.id if ctx.etablissement else None
+    key = ("specialites_offertes", ctx.session.id, ctx.source, etablissement_id)
+    return list(cached(key, lambda: _specialites_offertes(ctx, None)))
+
+
+def _specialites_offertes(ctx: Contexte, now: datetime | None) -> list[Specialite]:
     ouverts = campagne.examens_ouverts(ctx.session, ctx.source, now)
     if not ouverts:
         return []
