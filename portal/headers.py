@@ -1,7 +1,10 @@
 """Security headers on every response, and no caching of anything personal.
 
 Also refuses up front (400) a request carrying a NUL character in its path, query or form
-values: no field may hold one, and PostgreSQL rejects them in text (a 500 otherwise).
+values: no field may hold one, and PostgreSQL rejects them in text (a 500 otherwise); and
+bounds the memory of a request body that is not multipart: Werkzeug applies
+MAX_FORM_MEMORY_SIZE to multipart text parts only (files spool to disk), so an urlencoded
+body would otherwise be read whole up to MAX_CONTENT_LENGTH.
 """
 from __future__ import annotations
 
@@ -23,7 +26,16 @@ def _has_nul() -> bool:
     return any("\x00" in key or "\x00" in value for key, value in values)
 
 
+def _bound_body() -> None:
+    limits = [v for v in (request.max_content_length, request.max_form_memory_size) if v]
+    if request.mimetype != "multipart/form-data" and limits:
+        request.max_content_length = min(limits)
+
+
 def register_security_headers(app: Flask) -> None:
+    # First of all hooks: before CSRF protection reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _bound_body)
+
     @app.before_request
     def _refuse_nul_characters():
         if _has_nul():
