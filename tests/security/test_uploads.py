@@ -108,3 +108,15 @@ def test_flask_knows_the_form_limits_it_is_given(app):
 
     assert app.config["MAX_FORM_PARTS"] == 1000 and app.config["MAX_FORM_MEMORY_SIZE"] == 1024 * 1024
     assert hasattr(Request, "max_form_parts") and hasattr(Request, "max_form_memory_size")
+
+
+@pytest.mark.parametrize("path", ["/gestionnaire/chargements", "/gestionnaire/chargements/" + "0" * 32 + "/appliquer",
+                                  "/gestionnaire/verrou", "/gestionnaire/verrou/lever"])
+def test_loads_and_lock_need_a_recent_login(manager_client, catalogue, path):
+    """Item 14: bulk import and lock/unlock ask for the password again after 15 minutes."""
+    with manager_client.session_transaction() as sess:
+        sess["login_at"] = float(sess["login_at"]) - 20 * 60
+    before = row_counts()
+    response = manager_client.post(path, data={"type": "eleves", "motif": "x"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/gestionnaire/reauthentification")
+    assert row_counts() == before
