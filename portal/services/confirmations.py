@@ -6,19 +6,18 @@ is locked the PDF is rendered but not stored (the portal is read-only then).
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date
 
 from flask import has_request_context, url_for
-from pypdf import PdfReader
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import undefer
 
 from ..extensions import db
 from ..models import ConfirmationPdf, Inscription, InscriptionVersion, utcnow
 from ..formatting import format_datetime
 from . import inscriptions, pdf, verrou
+
+BATCH_KEYS = 500  # (id, version) pairs per query of stored confirmations
 
 
 def age_on(birth: date, day: date) -> int:
@@ -56,45 +55,42 @@ def context(inscription: Inscription) -> dict:
     }
 
 
+def render_pages(inscription: Inscription) -> tuple[bytes, int]:
+    """The confirmation's PDF and its number of pages."""
+    return pdf.render_pdf_pages("confirmation.html", **context(inscription))
+
+
 def render(inscription: Inscription) -> bytes:
-    return pdf.render_pdf("confirmation.html", **context(inscription))
+    return render_pages(inscription)[0]
 
 
-def _store(inscription: Inscription, content: bytes) -> None:
-    if verrou.current() is not None:
-        return
-    pages = len(PdfReader(io.BytesIO(content)).pages)
-    db.session.add(ConfirmationPdf(inscription_id=inscription.id, version=inscription.version,
-                                   contenu=content, pages=pages))
-    db.session.flush()
+def _render_and_store(inscription: Inscription) -> bytes:
+    content, pages = render_pages(inscription)
+    if verrou.current() is None:
+        db.session.add(ConfirmationPdf(inscription_id=inscription.id, version=inscription.version,
+                                       contenu=content, pages=pages))
+        db.session.flush()
+    return content
 
 
 def confirmation_pdf(inscription: Inscription) -> bytes:
     """The confirmation of the current version: stored bytes if issued already, else rendered and stored."""
     stored = db.session.scalar(
-        select(ConfirmationPdf).options(undefer(ConfirmationPdf.contenu))
+        select(ConfirmationPdf.contenu)
         .where(ConfirmationPdf.inscription_id == inscription.id, ConfirmationPdf.version == inscription.version))
     if stored is not None:
-        return stored.contenu
-    content = render(inscription)
-    _store(inscription, content)
-    return content
+        return stored
+    return _render_and_store(inscription)
 
 
 def confirmations_batch(rows: Sequence[Inscription]) -> bytes:
     """One PDF holding the confirmations of ``rows`` in order (missing ones rendered and stored)."""
     keys = [(i.id, i.version) for i in rows]
-    stored = {}
-    if keys:
-        found = db.session.scalars(
-            select(ConfirmationPdf).options(undefer(ConfirmationPdf.contenu))
-            .where(tuple_(ConfirmationPdf.inscription_id, ConfirmationPdf.version).in_(keys)))
-        stored = {(c.inscription_id, c.version): c.contenu for c in found}
-    parts = []
-    for inscription in rows:
-        content = stored.get((inscription.id, inscription.version))
-        if content is None:
-            content = render(inscription)
-            _store(inscription, content)
-        parts.append(content)
-    return pdf.merge_pdfs(parts)
+    stored: dict[tuple[int, int], bytes] = {}
+    key = tuple_(ConfirmationPdf.inscription_id, ConfirmationPdf.version)
+    for start in range(0, len(keys), BATCH_KEYS):
+        found = db.session.execute(
+            select(ConfirmationPdf.inscription_id, ConfirmationPdf.version, ConfirmationPdf.contenu)
+            .where(key.in_(keys[start:start + BATCH_KEYS])))
+        stored.update(((i, v), contenu) for i, v, contenu in found)
+    return pdf.merge_pdfs(stored.get((i.id, i.version)) or _render_and_store(i) for i in rows)

@@ -50,7 +50,7 @@ def test_confirmation_is_stored_once_and_reused(app, etab, bcp, session_examen, 
         first = confirmations.confirmation_pdf(inscription)
         db.session.commit()
         calls = []
-        monkeypatch.setattr(confirmations, "render", lambda i: calls.append(i) or b"rendered again")
+        monkeypatch.setattr(confirmations, "render_pages", lambda i: calls.append(i) or (b"rendered again", 1))
         second = confirmations.confirmation_pdf(inscription)
         batch = confirmations.confirmations_batch([inscription])
     assert second == first
@@ -96,12 +96,13 @@ def test_choice_page_lists_the_establishment_specialties(logged, bcp, cap):
 
 def test_confirmation_fits_on_one_page_with_every_field(app, etab, bcp, session_examen, make_inscription):
     session_examen.texte_confirmation = (
-        "Conservez cette confirmation. Vérifiez les informations ci-dessus : toute erreur doit être signalée à "
-        "votre établissement avant la clôture des inscriptions.\nLes convocations seront envoyées au printemps.\n"
+        "Conservez cette confirmation. Vérifiez les informations ci-dessus : toute erreur doit être "
+        "signalée à votre établissement avant la clôture des inscriptions.\n"
+        "Les convocations seront envoyées au printemps.\n"
         "La signature du candidat vaut engagement sur l'exactitude des informations.")
     inscription = make_inscription(
-        session_examen, bcp, etab, section_europeenne=True, condition="Sous réserve du justificatif de diplôme "
-        "antérieur, à produire avant le 15 janvier de l'année de l'examen.",
+        session_examen, bcp, etab, section_europeenne=True,
+        condition="Sous réserve du justificatif de diplôme antérieur, à produire avant le 15 janvier.",
         candidat={"nom_naissance": "DE LA FONTAINE-MONTGOLFIER", "nom_usage": "DU PLESSIS-BELLIÈRE",
                   "prenom1": "Marie-Antoinette", "prenom2": "Éléonore", "prenom3": "Joséphine",
                   "date_naissance": date(2010, 1, 1), "commune_naissance": "Saint-Rémy-de-Provence",
@@ -112,11 +113,30 @@ def test_confirmation_fits_on_one_page_with_every_field(app, etab, bcp, session_
         pages = pdf_pages(confirmations.confirmation_pdf(inscription))
     assert len(pages) == 1
     text = " ".join(pages[0].split())
+    code = inscriptions.format_verification_code(inscription.versions[-1].code_verification)
     for expected in (session_examen.libelle, session_examen.academie, etab.nom, inscription.numero_version,
-                     "DE LA FONTAINE-MONTGOLFIER", "DU PLESSIS-BELLIÈRE", "Marie-Antoinette Éléonore Joséphine",
+                     "DE LA FONTAINE-MONTGOLFIER", "DU PLESSIS-BELLIÈRE",
+                     "Marie-Antoinette Éléonore Joséphine",
                      "123456789AB", "résidence des Grands Champs", "BCP001", "Métiers de l'électricité",
-                     "Forme de passage Globale", "Section européenne Oui", "Sous réserve du justificatif", "heure de Paris",
-                     inscriptions.format_verification_code(inscription.versions[-1].code_verification),
-                     "Signature du candidat", "représentant légal", "Visa du chef d'établissement",
-                     "exactitude des informations", "Page 1 / 1"):
+                     "Forme de passage Globale", "Section européenne Oui", "Sous réserve du justificatif",
+                     "heure de Paris", code, "Signature du candidat", "représentant légal",
+                     "Visa du chef d'établissement", "exactitude des informations", "Page 1 / 1"):
         assert expected in text
+
+
+def test_batch_merges_one_page_per_candidate_at_its_current_version(app, etab, bcp, session_examen,
+                                                                    make_inscription):
+    first = make_inscription(session_examen, bcp, etab, candidat={"nom_naissance": "PREMIER"})
+    second = make_inscription(session_examen, bcp, etab, candidat={"nom_naissance": "SECOND"})
+    with app.test_request_context():
+        confirmations.confirmations_batch([first, second])
+        db.session.commit()
+        second.version += 1
+        inscriptions.add_version(second, auteur="test")
+        db.session.commit()
+        pages = pdf_pages(confirmations.confirmations_batch([first, second]))
+        db.session.commit()
+    assert len(pages) == 2
+    assert "PREMIER" in pages[0] and f"{first.numero}-0" in pages[0]
+    assert "SECOND" in pages[1] and f"{second.numero}-1" in pages[1] and f"{second.numero}-0" not in pages[1]
+    assert stored_count() == 3
