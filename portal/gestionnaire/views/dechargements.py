@@ -72,9 +72,8 @@ def _stream(echange_id: int, chunks) -> Iterator[bytes]:
         db.session.rollback()
         reason = ("le téléchargement a été interrompu avant la fin" if isinstance(exc, GeneratorExit)
                   else f"erreur pendant l'envoi ({type(exc).__name__})")
-        exports.fail_csv_export(db.session.get(Echange, echange_id),
-                                f"Échec : {reason}, après {empreinte.nb_lignes} ligne(s) ; "
-                                "ces changements seront transmis à nouveau.", lignes=empreinte.nb_lignes)
+        message = f"Échec : {reason}, après {empreinte.nb_lignes} ligne(s)."
+        exports.fail_csv_export(db.session.get(Echange, echange_id), message, lignes=empreinte.nb_lignes)
         db.session.commit()
         raise
     exports.finish_csv_export(db.session.get(Echange, echange_id), empreinte.fichier())
