@@ -9,17 +9,17 @@ that select a row), each tested where it is read, as the visitor allowed to reac
 ``page`` is left out (pagination, read as an integer by ``request.args.get(type=int)``).
 
 The throttles are not weakened for the scan. The login forms count failures per account
-and address (5 in 15 minutes), per account and per address (100 an hour), in each
-worker's memory; the public verification allows 30 requests a minute. Once a login's
-account is blocked, its answers switch between the form (200) and the throttle (429)
-depending on the worker: sqlmap then sees "true" and "false" pages that differ for a
-reason unrelated to its payload (a first version of this suite got "password appears to
-be boolean-based blind injectable", which sqlmap itself then discarded as a false
-positive). So each login form is scanned in two runs, as an attacker would: the account
-field alone, then the secret fields with the account value changed at every request
-(``--randomize``), so that answers stay comparable until the per-address budget is
-spent; the 429 answers met are printed. Every run must have reached the parameter
-handling: answers other than 429, no 400 (stale CSRF token), no redirection to a login.
+and address (5 in 15 minutes), per account (20 or 30 an hour) and per address (60 or 100
+an hour), in each worker's memory; the public verification allows 30 requests a minute.
+Once a login's account is blocked, its answers switch between the form (200) and the
+throttle (429) depending on the worker: sqlmap then compares "true" and "false" pages
+that differ for a reason unrelated to its payload (seen: the password field, which is
+only ever hashed, announced as a boolean-based blind candidate). So each login form is
+scanned in two runs, as an attacker would: the account field alone, then the secret
+fields with the account value changed at every request (``--randomize``), so that
+answers stay comparable until the per-address budget is spent; the 429 answers met are
+printed. Every run must have reached the parameter handling: answers other than 429, no
+400 (stale CSRF token), no redirection to a login page.
 """
 from __future__ import annotations
 
