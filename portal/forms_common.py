@@ -13,9 +13,12 @@ from collections.abc import Callable
 
 from flask import abort, redirect, render_template, request, session
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
+from wtforms import widgets
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets.core import clean_key
 
 from .extensions import db
 from .services import ServiceError, brouillons, candidatures, passwords
@@ -33,6 +36,50 @@ CODE_POSTAL_FR_RE = re.compile(r"^\d{5}$")
 OUI_NON = [("oui", "Oui"), ("non", "Non")]
 
 
+# --- rendering ---------------------------------------------------------------------------
+
+
+def html_params(**kwargs) -> Markup:
+    """The attributes WTForms' ``html_params`` writes, in the same order and escaping, built
+    with plain strings: its ``Markup.format`` per attribute was most of a step page's
+    rendering time."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = escape(clean_key(key))
+        if value is True:
+            params.append(str(key))
+        elif value is not False:
+            params.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(params))
+
+
+class _Attributs:
+    html_params = staticmethod(html_params)
+
+
+class TextInput(_Attributs, widgets.TextInput):
+    pass
+
+
+class EmailInput(_Attributs, widgets.EmailInput):
+    pass
+
+
+class TelInput(_Attributs, widgets.TelInput):
+    pass
+
+
+class DateInput(_Attributs, widgets.DateInput):
+    pass
+
+
+class RadioInput(_Attributs, widgets.RadioInput):
+    pass
+
+
+TEXTE, RADIO = TextInput(), RadioInput()
+
+
 def strip(value):
     return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
 
@@ -43,21 +90,21 @@ def upper(value):
 
 def nom(label: str, max_length: int, required: bool = True) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, filters=[strip], validators=[
+    return StringField(label, filters=[strip], widget=TEXTE, validators=[
         first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
         Regexp(NOM_RE, message=NOM_MESSAGE)])
 
 
 def lieu(label: str, max_length: int, required: bool = True, default: str | None = None) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, default=default, filters=[strip], validators=[
+    return StringField(label, default=default, filters=[strip], widget=TEXTE, validators=[
         first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
         Regexp(LIEU_RE, message=LIEU_MESSAGE)])
 
 
 def adresse(label: str, required: bool = True) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, filters=[strip], validators=[
+    return StringField(label, filters=[strip], widget=TEXTE, validators=[
         first, Length(max=120, message="120 caractères au maximum."),
         Regexp(ADRESSE_RE, message="Certains caractères ne sont pas acceptés.")])
 
@@ -92,17 +139,19 @@ class IdentiteForm(StepForm):
     prenom3 = nom("Troisième prénom", 40, required=False)
     sexe = RadioField("Sexe", choices=[("F", "Féminin"), ("M", "Masculin")],
                       validators=[InputRequired("Indiquez le sexe.")],
-                      validate_choice=False)
-    date_naissance = DateField("Date de naissance", format=["%Y-%m-%d", "%d/%m/%Y"],
+                      validate_choice=False, option_widget=RADIO)
+    date_naissance = DateField("Date de naissance", format=["%Y-%m-%d", "%d/%m/%Y"], widget=DateInput(),
                                invalid_value_message="Saisissez une date valide au format jj/mm/aaaa.",
                                validators=[InputRequired("Saisissez la date de naissance.")])
     commune_naissance = lieu("Commune de naissance", 80)
     pays_naissance = lieu("Pays de naissance", 60, default="France")
     nationalite = lieu("Nationalité", 60, default="Française")
-    ine = StringField("Numéro INE (identifiant national élève)", filters=[strip, upper], validators=[
-        Optional(), Regexp(INE_RE, message="L'INE compte 11 caractères : 9 chiffres, puis un chiffre ou une "
-                                           "lettre, puis une lettre (par exemple 123456789AB).")])
-    statut = RadioField("Statut", validators=[InputRequired("Indiquez votre statut.")], validate_choice=False)
+    ine = StringField("Numéro INE (identifiant national élève)", filters=[strip, upper], widget=TEXTE,
+                      validators=[Optional(), Regexp(INE_RE, message=(
+                          "L'INE compte 11 caractères : 9 chiffres, puis un chiffre ou une lettre, puis une "
+                          "lettre (par exemple 123456789AB)."))])
+    statut = RadioField("Statut", validators=[InputRequired("Indiquez votre statut.")], validate_choice=False,
+                        option_widget=RADIO)
 
     def __init__(self, *args, statuts=(), libelles=None, ine_requis: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,16 +179,16 @@ class IdentiteForm(StepForm):
 
 
 class ContactForm(StepForm):
-    email = EmailField("Adresse électronique", filters=[strip], validators=[
+    email = EmailField("Adresse électronique", filters=[strip], widget=EmailInput(), validators=[
         Optional(), Length(max=254, message="254 caractères au maximum."),
         Email(message="Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")])
-    telephone = TelField("Téléphone", filters=[strip], validators=[
+    telephone = TelField("Téléphone", filters=[strip], widget=TelInput(), validators=[
         Optional(), Length(max=20, message="20 caractères au maximum."),
         Regexp(TELEPHONE_RE, message="Saisissez un numéro français (06 12 34 56 78) ou international "
                                      "(+33 6 12 34 56 78).")])
     adresse1 = adresse("Adresse", required=False)
     adresse2 = adresse("Complément d'adresse", required=False)
-    code_postal = StringField("Code postal", filters=[strip], validators=[
+    code_postal = StringField("Code postal", filters=[strip], widget=TEXTE, validators=[
         Optional(), Length(max=10, message="10 caractères au maximum."),
         Regexp(r"^[0-9A-Za-z -]+$", message="Code postal invalide.")])
     commune = lieu("Commune", 80, required=False)
@@ -183,9 +232,9 @@ class SpecialiteForm(StepForm):
 
 
 class FormeForm(StepForm):
-    forme = RadioField("Forme de passage", validate_choice=False)
+    forme = RadioField("Forme de passage", validate_choice=False, option_widget=RADIO)
     section_europeenne = RadioField("Suivez-vous un enseignement en section européenne ?", choices=OUI_NON,
-                                    validate_choice=False)
+                                    validate_choice=False, option_widget=RADIO)
 
     def __init__(self, *args, formes=(), libelles=None, europe: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
