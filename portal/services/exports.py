@@ -203,6 +203,9 @@ def _cell(column: Any, dialect: str) -> Any:
     return column
 
 
+# Columns whose values a CHECK constraint fixes (never a formula, never empty): as they are.
+_ENUMERATIONS = {"statut", "source", "forme", "sexe", "statut_candidat"}
+
 # PostgreSQL gets the characters as a parameter (COPY's parameters are merged into the
 # text by psycopg, which reads "%" as a placeholder); SQLite as SQL literals (cheaper).
 _FORMULES = bindparam("formules", "".join(FORMULA_START))
@@ -213,7 +216,8 @@ _APOSTROPHE = literal_column("''''", String)  # the SQL string literal of one ap
 
 def csv_select(session_id: Any, debut: Any, fin: Any, dialect: str) -> Select:
     """``changes_select`` with every cell already formatted for the CSV by the database."""
-    cells = [_cell(column, dialect).label(name) for name, column in COLONNES]
+    cells = [(column if name in _ENUMERATIONS else _cell(column, dialect)).label(name)
+             for name, column in COLONNES]
     return changes_select(session_id, debut, fin).with_only_columns(*cells, maintain_column_froms=False)
 
 
