@@ -22,6 +22,7 @@ from typing import Any
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import ApiToken, Etablissement, Gestionnaire, Inscription, utcnow
@@ -72,7 +73,12 @@ def _candidat_inscription() -> Inscription | None:
     data = session.get("candidat")
     if not isinstance(data, dict):
         return None
-    inscription = db.session.get(Inscription, data.get("inscription"))
+    inscription_id = data.get("inscription")
+    # Its pages all show the candidate, the exam and the specialty: one query for the lot.
+    inscription = db.session.scalar(
+        select(Inscription).where(Inscription.id == inscription_id)
+        .options(joinedload(Inscription.candidat), joinedload(Inscription.examen),
+                 joinedload(Inscription.specialite))) if isinstance(inscription_id, int) else None
     if inscription is None or inscription.session_token != data.get("token") or inscription.source != "public":
         session.pop("candidat", None)
         return None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -36,18 +36,29 @@ class EtatService:
     jusqu_a: datetime | None = None
 
 
-def _calendrier(session_id: int) -> dict[tuple[str, int | None], OuvertureService]:
-    """Every calendar row of the session by (service, exam id): one query per request."""
-    def load():
-        rows = db.session.scalars(select(OuvertureService).where(OuvertureService.session_id == session_id))
-        return {(row.service, row.examen_id): row for row in rows}
+@dataclass(frozen=True)
+class _Calendrier:
+    examens: list[Examen]
+    lignes: dict[tuple[str, int | None], OuvertureService]  # by (service, exam id or None)
+
+
+def _calendrier(session_id: int) -> _Calendrier:
+    """The exams in their order and every calendar row of the session: one query, once per
+    request (the rows are then evaluated in Python for every exam)."""
+    def load() -> _Calendrier:
+        rows = db.session.execute(
+            select(Examen, OuvertureService)
+            .outerjoin(OuvertureService, and_(OuvertureService.session_id == session_id,
+                                              or_(OuvertureService.examen_id == Examen.id,
+                                                  OuvertureService.examen_id.is_(None))))
+            .order_by(Examen.ordre)).all()
+        if not rows:  # no exam at all: the global rows still tell whether a service is open
+            rows = [(None, row) for row in db.session.scalars(
+                select(OuvertureService).where(OuvertureService.session_id == session_id))]
+        examens = [examen for examen in dict.fromkeys(examen for examen, _ in rows) if examen is not None]
+        return _Calendrier(examens, {(row.service, row.examen_id): row for _, row in rows if row is not None})
 
     return cached(("calendrier", session_id), load)
-
-
-def examens() -> list[Examen]:
-    """The exams in their order (reference rows, read once per request)."""
-    return cached("examens", lambda: list(db.session.scalars(select(Examen).order_by(Examen.ordre))))
 
 
 def _window(row: OuvertureService, now: datetime, qui: str) -> EtatService:
@@ -74,7 +85,7 @@ def etat_service(session_examen: SessionExamen | None, service: str, examen: Exa
     now = now or utcnow()
     if session_examen is None:
         return EtatService(False, raison="Aucune session d'examen n'est ouverte.")
-    rows = _calendrier(session_examen.id)
+    rows = _calendrier(session_examen.id).lignes
     globale = rows.get((service, None))
     if globale is None:
         return EtatService(False, raison="Le service d'inscription n'a pas encore été ouvert par le rectorat.")
@@ -96,9 +107,11 @@ def examens_ouverts(session_examen: SessionExamen | None, service: str,
                     now: datetime | None = None) -> dict[int, EtatService]:
     """For each exam id, its state (open ones only); the calendar is read once, then
     evaluated for every exam."""
+    if session_examen is None:
+        return {}
     result = {}
     now = now or utcnow()
-    for examen in examens():
+    for examen in _calendrier(session_examen.id).examens:
         etat = etat_service(session_examen, service, examen, now)
         if etat.ouvert:
             result[examen.id] = etat
