@@ -1,10 +1,10 @@
 """Real-browser journeys: one gunicorn server on the demo data for the whole session, one
 headless Chromium (Debian's), a fresh context per journey.
 
-Skipped when /usr/bin/chromium or Playwright is missing, unless CI_REQUIRE_BROWSER=1
-(then they fail). Every page a journey looks at goes through ``Visits.check`` (axe,
-screenshots at 360 and 1280 px, no horizontal scrolling, server HTML kept for the Nu
-checker run by test_z_html_validity.py at the end).
+Skipped when /usr/bin/chromium, Playwright or axe-playwright-python is missing, unless
+CI_REQUIRE_BROWSER=1 (then they fail). Every page a journey looks at goes through
+``Visits.check`` (axe, screenshots at 360 and 1280 px, no horizontal scrolling, server HTML
+kept for the Nu checker run by test_z_html_validity.py at the end).
 """
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def playwright_instance():
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} absent")
     try:
+        import axe_playwright_python  # noqa: F401  (used by Visits.check)
         from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("le paquet playwright n'est pas installé")
+    except ImportError as exc:
+        _unavailable(f"paquet Python manquant ({exc.name}) : make install")
     manager = sync_playwright()
     instance = manager.start()
     yield instance

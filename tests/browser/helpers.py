@@ -61,10 +61,19 @@ def press(page: Page, name: str, role: str = "button", *, within=None) -> None:
         scope.get_by_role(role, name=name, exact=True).click()
 
 
+def dsfr_ready(page: Page) -> None:
+    """Wait until DSFR's script has set up the page (the menu gets its copy of the header
+    tools then): a person does not click within the first milliseconds either."""
+    page.locator("html[data-fr-js='true']").wait_for(state="attached")
+    if page.locator(".fr-header__tools-links").count():
+        page.locator(".fr-header__tools-links[data-fr-js-header-links='true']").wait_for(state="attached")
+
+
 def open_menu(page: Page) -> None:
     """On a narrow screen the navigation and the account tools sit behind the "Menu" button."""
     button = page.get_by_role("button", name="Menu", exact=True)
     if button.is_visible():
+        dsfr_ready(page)
         button.click()
         expect(page.get_by_role("button", name="Fermer", exact=True)).to_be_visible()
 

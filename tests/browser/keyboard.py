@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .helpers import field
+from .helpers import dsfr_ready, field
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -52,10 +52,8 @@ def _date_order(page: Page) -> str:
 class Keyboard:
     def __init__(self, page: Page):
         self.page = page
-        self.presses = 0
 
     def key(self, key: str) -> None:
-        self.presses += 1
         self.page.keyboard.press(key)
 
     def reach(self, target: Locator, limit: int = 150) -> None:
@@ -121,6 +119,7 @@ class Keyboard:
         """On a narrow screen, open the menu first (Enter on "Menu")."""
         menu = self.page.get_by_role("button", name="Menu", exact=True)
         if menu.is_visible():
+            dsfr_ready(self.page)
             self.activate("Menu", navigates=False)
         self.activate("Se déconnecter")
 

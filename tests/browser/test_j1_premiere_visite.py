@@ -8,7 +8,8 @@ from portal.demo import VITRINE_DEFAUT
 from .helpers import choose, expect, expect_heading, field, main_text, nav, press
 from .keyboard import Keyboard
 
-pytestmark = pytest.mark.browser
+# The first journey of a run also waits for the live server and its demo data.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 NEW_SUIVI = "Sembat suivi des inscriptions 2027"
 NEW_POSTE = "Sembat poste des eleves 2027"

@@ -11,7 +11,8 @@ from portal.demo import POSTE_PASSWORD
 from .helpers import choose, expect, expect_heading, field, main_text, press
 from .keyboard import Keyboard
 
-pytestmark = pytest.mark.browser
+# The first journey of a run also waits for the live server and its demo data.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 def open_computer(page, visits, ecole) -> None:

@@ -11,7 +11,8 @@ from portal.demo import SUIVI_PASSWORD
 
 from .helpers import SCREENSHOTS, expect, expect_heading, field, nav, press, tick
 
-pytestmark = pytest.mark.browser
+# The first journey of a run also waits for the live server and its demo data.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 LISTES = ("Liste alphabétique des candidats", "Liste alphabétique des candidats en section européenne",
           "Liste des candidats de toutes les spécialités", "Liste des candidats par spécialité et forme de passage")

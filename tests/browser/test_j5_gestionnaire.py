@@ -15,7 +15,8 @@ from portal.demo import ADMIN_EMAIL, ADMIN_PASSWORD, VITRINE_CFA
 from .helpers import choose, expect, expect_heading, field, main_text, nav, press, tick
 from .test_j2_eleves import fill_identity, open_computer
 
-pytestmark = pytest.mark.browser
+# The first journey of a run also waits for the live server and its demo data.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 HEADER = "ine;nom;prenoms;date_naissance;examen;specialite;decision;note\n"
 BAD_BASE = HEADER + ("123456789AB;Martin;Léa Camille;17/05/2008;BCP;;F;\n"
