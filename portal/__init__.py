@@ -46,12 +46,17 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_wtf import FlaskForm
+
     from .database import configure_engine
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    # Built-in WTForms messages in French (WTForms ships the catalogue; no Flask-Babel needed).
+    app.config["WTF_I18N_ENABLED"] = False
+    FlaskForm.Meta.locales = ("fr_FR", "fr")
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
