@@ -5,7 +5,7 @@ import logging
 from importlib import import_module
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import KNOWN_WEAK_KEYS, Config, config_for_env
@@ -93,10 +93,22 @@ def register_request_hooks(app: Flask) -> None:
     from . import access, auth
     from .headers import register_security_headers
 
+    app.before_request(check_page_argument)
     app.before_request(auth.enforce_absolute_timeout)
     app.before_request(auth.set_actor)
     app.before_request(access.enforce_access)
     register_security_headers(app)
+
+
+MAX_PAGE = 100_000
+
+
+def check_page_argument() -> None:
+    """A ``page`` number past any real list (or too large for the database's integers)
+    is a page that does not exist, as ``db.paginate`` says of pages past the end."""
+    raw = request.args.get("page")
+    if raw is not None and raw.isdigit() and int(raw) > MAX_PAGE:
+        abort(404)
 
 
 def register_templates(app: Flask) -> None:

@@ -111,3 +111,8 @@ def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("page", ["184467440737095518", "100001"])
+def test_page_numbers_past_any_list_are_not_found(client, page):
+    assert client.get(f"/?page={page}").status_code == 404
