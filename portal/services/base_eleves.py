@@ -192,7 +192,7 @@ def _bulk_stage_postgresql(connection: Connection, rows: Iterable[tuple]) -> Non
 
 def _bulk_stage_sqlite(connection: Connection, rows: Iterable[tuple]) -> None:
     """Plain tuples through the sqlite3 cursor, in batches (no SQLAlchemy per row)."""
-    sql = (f"INSERT INTO {STAGE.name} ({', '.join(STAGE_COLUMNS)}) "
+    sql = (f"INSERT INTO {STAGE.name} ({', '.join(STAGE_COLUMNS)}) "  # nosec B608 - constant names, bound values
            f"VALUES ({', '.join('?' for _ in STAGE_COLUMNS)})")
     driver = connection.connection.driver_connection
     iterator = iter(rows)
