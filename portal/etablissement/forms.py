@@ -28,7 +28,10 @@ class ChangePasswordForm(_NewPasswordForm):
 
 
 class InscriptionPasswordForm(_NewPasswordForm):
-    """The password pupils' computers are opened with."""
+    """The password pupils' computers are opened with; the head's tracking password confirms it."""
+
+    current_password = PasswordField("Mot de passe actuel du service de suivi", validators=[
+        InputRequired("Saisissez le mot de passe actuel du service de suivi."), Length(max=256)])
 
 
 class SectionEuropeenneForm(FlaskForm):

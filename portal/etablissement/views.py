@@ -143,19 +143,24 @@ def change_password():
 def change_inscription_password():
     etab = g.etablissement
     form = InscriptionPasswordForm()
+    status = 200
     if form.validate_on_submit():
         try:
-            etablissements.change_inscription_password(etab, form.new_password.data)
+            etablissements.change_inscription_password(
+                etab, form.current_password.data, form.new_password.data, request.remote_addr or "inconnu")
         except DatabaseLocked:
             raise
         except ServiceError as exc:
+            db.session.commit()  # only the audited failure was written
             _form_error(form, exc)
+            if isinstance(exc, etablissements.LoginBlocked):
+                status = 429
         else:
             db.session.commit()
             flash("Le mot de passe du service d'inscription a été modifié. Les postes ouverts devront "
                   "être reconnectés avec le nouveau mot de passe.", "success")
             return redirect(url_for(".index"))
-    return render_template("etablissement/change_inscription_password.html", form=form, etab=etab)
+    return render_template("etablissement/change_inscription_password.html", form=form, etab=etab), status
 
 
 # --- dashboard, service, European section ------------------------------------------------

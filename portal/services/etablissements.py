@@ -13,6 +13,10 @@ from ..models import Etablissement, Inscription, SessionExamen, new_token, utcno
 from . import ServiceError, audit, inscriptions, passwords, throttle, verrou
 
 LOGIN_ERROR = "Code établissement ou mot de passe incorrect."
+INSCRIPTION_PASSWORD_DEFAULT_ERROR = (
+    "Le service d'inscription ne peut pas être ouvert : son mot de passe est encore le code de "
+    "l'établissement. Changez-le d'abord dans « Mot de passe inscription » (menu du service de suivi), "
+    "puis ouvrez le service.")
 
 
 class LoginBlocked(ServiceError):
@@ -85,8 +89,26 @@ def change_suivi_password(etab: Etablissement, current_password: str, new_passwo
     db.session.flush()
 
 
-def change_inscription_password(etab: Etablissement, new_password: str) -> None:
-    """Change the registration-service password: opened school computers must log in again."""
+def change_inscription_password(etab: Etablissement, current_suivi_password: str, new_password: str,
+                                ip: str) -> None:
+    """Change the registration-service password: opened school computers must log in again.
+
+    The head's current tracking password is required, so that a session left open is not
+    enough to take over the pupils' computers. It is checked like a login (same throttle:
+    refused before any hashing past the limit); a wrong one is audited as a failure before
+    the error is raised, and nothing else is written.
+    """
+    wait = throttle.ETABLISSEMENT_LOGIN.blocked_for(etab.code, ip)
+    if wait is not None:
+        audit.record("etablissement.mot_de_passe_inscription", etab, outcome="refus",
+                     details={"motif": "trop de tentatives"})
+        raise LoginBlocked(wait)
+    if not passwords.verify_password(etab.suivi_password_hash, current_suivi_password or ""):
+        throttle.ETABLISSEMENT_LOGIN.fail(etab.code, ip)
+        audit.record("etablissement.mot_de_passe_inscription", etab, outcome="echec",
+                     details={"motif": "mot de passe actuel du suivi incorrect"})
+        raise ServiceError("Le mot de passe actuel du service de suivi est incorrect.",
+                           field="current_password")
     _check_new_password(etab, new_password, etab.inscription_password_hash, "new_password")
     verrou.assert_writable()
     was_default = etab.inscription_password_default
@@ -149,6 +171,8 @@ def set_service_ouvert(etab: Etablissement, ouvert: bool) -> bool:
     if ouvert and etab.prepare_bcp and etab.section_europeenne is None:
         raise ServiceError("Avant d'ouvrir le service d'inscription, indiquez si votre établissement gère "
                            "des sections européennes.")
+    if ouvert and etab.inscription_password_default:
+        raise ServiceError(INSCRIPTION_PASSWORD_DEFAULT_ERROR)
     verrou.assert_writable()
     if etab.service_ouvert is ouvert:
         return False

@@ -167,7 +167,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, def
 def test_registration_password_change_closes_opened_computers(logged, etab):
     token = etab.inscription_token
     response = logged.post("/etablissement/mot-de-passe-inscription", data={
-        "new_password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+        "current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
     assert response.status_code == 302
     changed = reload(etab)
     assert changed.inscription_password_default is False
@@ -176,9 +176,38 @@ def test_registration_password_change_closes_opened_computers(logged, etab):
     assert len(audit_actions("etablissement.mot_de_passe_inscription")) == 1
 
 
+def test_registration_password_change_requires_the_tracking_password(logged, etab):
+    token = etab.inscription_token
+    response = logged.post("/etablissement/mot-de-passe-inscription", data={
+        "current_password": STRONG_PASSWORD + "x", "new_password": NEW_PASSWORD,
+        "confirmation": NEW_PASSWORD})
+    assert response.status_code == 200
+    assert "Le mot de passe actuel du service de suivi est incorrect." in response.text
+    unchanged = reload(etab)
+    assert unchanged.inscription_password_default is True and unchanged.inscription_token == token
+    assert passwords.verify_password(unchanged.inscription_password_hash, etab.code)
+    assert [e.outcome for e in audit_actions("etablissement.mot_de_passe_inscription")] == ["echec"]
+    missing = logged.post("/etablissement/mot-de-passe-inscription", data={
+        "new_password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+    assert "Saisissez le mot de passe actuel du service de suivi." in missing.text
+    assert reload(etab).inscription_password_default is True
+
+
+def test_registration_password_check_shares_the_login_throttle(logged, etab):
+    for _ in range(5):
+        logged.post("/etablissement/mot-de-passe-inscription", data={
+            "current_password": "faux", "new_password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+    blocked = logged.post("/etablissement/mot-de-passe-inscription", data={
+        "current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
+    assert reload(etab).inscription_password_default is True
+    outcomes = [e.outcome for e in audit_actions("etablissement.mot_de_passe_inscription")]
+    assert outcomes == ["echec"] * 5 + ["refus"]
+
+
 def test_registration_password_cannot_be_the_code(logged, etab):
     response = logged.post("/etablissement/mot-de-passe-inscription", data={
-        "new_password": etab.code, "confirmation": etab.code})
+        "current_password": STRONG_PASSWORD, "new_password": etab.code, "confirmation": etab.code})
     assert "au moins 12 caractères" in response.text
     assert reload(etab).inscription_password_default is True
 

@@ -39,7 +39,8 @@ OTHER = "Un autre mot de passe sûr"
 @pytest.mark.parametrize("url, data", [
     ("/etablissement/service/fermer", {}),
     ("/etablissement/section-europeenne", {"reponse": "non"}),
-    ("/etablissement/mot-de-passe-inscription", {"new_password": OTHER, "confirmation": OTHER}),
+    ("/etablissement/mot-de-passe-inscription", {"current_password": STRONG_PASSWORD, "new_password": OTHER,
+                                                 "confirmation": OTHER}),
     ("/etablissement/mot-de-passe", {"current_password": STRONG_PASSWORD, "new_password": OTHER,
                                      "confirmation": OTHER}),
     ("/etablissement/deconnexion", {}),

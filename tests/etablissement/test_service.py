@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import verrou
+from portal.services import passwords, verrou
 from tests.conftest import STRONG_PASSWORD
 
 from .conftest import reload
@@ -14,6 +14,13 @@ from .conftest import reload
 
 def count_audit(action: str) -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+def change_inscription_password(etab) -> None:
+    """As if the head had already replaced the default registration-service password."""
+    etab.inscription_password_hash = passwords.hash_password(STRONG_PASSWORD + " poste")
+    etab.inscription_password_default = False
+    db.session.commit()
 
 
 def lock_database():
@@ -28,6 +35,30 @@ def test_bcp_establishment_must_answer_before_opening(logged, etab):
     assert count_audit("etablissement.service_ouvert") == 0
 
 
+def test_default_registration_password_refuses_opening(logged, etab):
+    logged.post("/etablissement/section-europeenne", data={"reponse": "non"})
+    dashboard = logged.get("/etablissement/").text
+    assert "changez le mot de passe du service d’inscription" in dashboard
+    response = logged.post("/etablissement/service/ouvrir", follow_redirects=True)
+    text = response.text.replace("&#39;", "'")
+    assert "ne peut pas être ouvert : son mot de passe est encore le code" in text
+    assert "Mot de passe inscription" in text
+    refused = reload(etab)
+    assert refused.service_ouvert is False and refused.service_change_at is None
+    assert count_audit("etablissement.service_ouvert") == 0
+
+
+def test_opening_works_once_the_registration_password_is_changed(logged, etab):
+    logged.post("/etablissement/section-europeenne", data={"reponse": "non"})
+    assert logged.post("/etablissement/mot-de-passe-inscription", data={
+        "current_password": STRONG_PASSWORD, "new_password": STRONG_PASSWORD + " poste",
+        "confirmation": STRONG_PASSWORD + " poste"}).status_code == 302
+    assert "changez le mot de passe du service d’inscription" not in logged.get("/etablissement/").text
+    assert logged.post("/etablissement/service/ouvrir").status_code == 302
+    assert reload(etab).service_ouvert is True
+    assert count_audit("etablissement.service_ouvert") == 1
+
+
 def test_question_has_no_default_answer(logged):
     page = logged.get("/etablissement/section-europeenne")
     assert page.status_code == 200
@@ -37,6 +68,7 @@ def test_question_has_no_default_answer(logged):
 
 
 def test_answer_then_open_and_close_the_service(logged, etab):
+    change_inscription_password(etab)
     assert logged.post("/etablissement/section-europeenne", data={"reponse": "oui"}).status_code == 302
     assert reload(etab).section_europeenne is True
     logged.post("/etablissement/service/ouvrir")
@@ -75,7 +107,8 @@ def test_cancelled_european_candidate_does_not_freeze_the_answer(logged, etab, b
 
 
 def test_establishment_without_bcp_is_never_asked(client, make_etablissement, cap, login_etablissement):
-    sans_bcp = make_etablissement("0130002B", password=STRONG_PASSWORD, specialites=[cap])
+    sans_bcp = make_etablissement("0130002B", password=STRONG_PASSWORD,
+                                  inscription_password=STRONG_PASSWORD + " poste", specialites=[cap])
     login_etablissement(sans_bcp, STRONG_PASSWORD)
     assert "Section européenne" not in client.get("/etablissement/").text
     assert client.get("/etablissement/section-europeenne").status_code == 404
@@ -84,6 +117,7 @@ def test_establishment_without_bcp_is_never_asked(client, make_etablissement, ca
 
 
 def test_locked_database_refuses_opening_with_503(logged, etab):
+    change_inscription_password(etab)
     logged.post("/etablissement/section-europeenne", data={"reponse": "non"})
     lock_database()
     page = logged.get("/etablissement/")

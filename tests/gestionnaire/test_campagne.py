@@ -175,7 +175,7 @@ def test_calendar_without_current_session_sends_to_the_campaign_page(gestionnair
 def test_lock_is_shown_on_every_manager_page_and_refused_writes_get_503(app, gestionnaire_client,
                                                                          make_etablissement,
                                                                          login_etablissement):
-    etab = make_etablissement(password=STRONG_PASSWORD)
+    etab = make_etablissement(password=STRONG_PASSWORD, inscription_password=STRONG_PASSWORD + " bis")
     school = app.test_client()
     login_etablissement(etab, STRONG_PASSWORD, http=school)
     response = gestionnaire_client.post("/gestionnaire/verrou", data={"motif": "Chargement des bases élèves"})

@@ -70,6 +70,7 @@ def scenario(app, session_examen, make_specialite, make_etablissement, make_gest
         "current_password": etab.code, "new_password": NEW_HEAD_PASSWORD,
         "confirmation": NEW_HEAD_PASSWORD}).status_code == 302
     assert head.post("/etablissement/mot-de-passe-inscription", data={
+        "current_password": NEW_HEAD_PASSWORD,
         "new_password": POSTE_PASSWORD, "confirmation": POSTE_PASSWORD}).status_code == 302
     assert head.post("/etablissement/service/ouvrir").status_code == 302
     assert head.get("/gestionnaire/comptes").status_code == 302  # refused: not a manager

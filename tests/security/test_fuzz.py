@@ -203,7 +203,7 @@ SPECS = [
     Spec("etablissement.change_password", "chef", "/etablissement/mot-de-passe",
          with_pair(fields("current_password"), "new_password", "confirmation")),
     Spec("etablissement.change_inscription_password", "chef", "/etablissement/mot-de-passe-inscription",
-         with_pair({}, "new_password", "confirmation")),
+         with_pair(fields("current_password"), "new_password", "confirmation")),
     Spec("etablissement.section_europeenne", "chef", "/etablissement/section-europeenne",
          form_of(fields("reponse"))),
     Spec("etablissement.validation", "chef", "/etablissement/validation",

@@ -182,14 +182,16 @@ def test_birth_and_exam_dates_at_the_ends_of_the_calendar(app, world, value):
 def test_common_short_or_code_passwords_are_refused(app, world, password):
     http = world.clients["chef"]
     response = http.post("/etablissement/mot-de-passe-inscription",
-                         data={"new_password": password, "confirmation": password})
+                         data={"current_password": STRONG_PASSWORD + " A", "new_password": password,
+                               "confirmation": password})
     assert response.status_code == 200 and "fr-message--error" in response.get_data(as_text=True)
 
 
 def test_establishment_code_is_refused_as_a_password(app, world):
     code = world.ids["etab"].code
     response = world.clients["chef"].post("/etablissement/mot-de-passe-inscription",
-                                          data={"new_password": code, "confirmation": code})
+                                          data={"current_password": STRONG_PASSWORD + " A",
+                                                "new_password": code, "confirmation": code})
     assert "fr-message--error" in response.get_data(as_text=True)
 
 
