@@ -2,6 +2,7 @@
 back and shows an incident reference instead of a trace."""
 from __future__ import annotations
 
+import time
 import uuid
 
 from flask import Flask, render_template, request
@@ -9,7 +10,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, limiter
 from .services import DatabaseLocked
 
 TITLES = {
@@ -48,8 +49,18 @@ def register_error_handlers(app: Flask) -> None:
         return body, code, {"Retry-After": "300"}
 
     @app.errorhandler(RateLimitExceeded)
-    def rate_limited(_exc):
-        return render_error(429)
+    def rate_limited(exc: RateLimitExceeded):
+        db.session.rollback()
+        current = limiter.current_limit
+        wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
+        message = None
+        if request.path.startswith("/api/"):
+            unite = "seconde" if wait == 1 else "secondes"
+            item = exc.limit.limit
+            message = (f"Trop de requêtes : au plus {item.amount} par {item.GRANULARITY.name} "
+                       f"pour un même jeton (ou une même adresse sans jeton). Réessayez dans {wait} {unite}.")
+        body, code = render_error(429, message)
+        return body, code, {"Retry-After": str(wait)}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -7,6 +7,8 @@ from ..models import FORMES, SEXES, SOURCES, STATUTS_CANDIDAT, STATUTS_INSCRIPTI
 
 LIMIT_DEFAULT = 500
 LIMIT_MAX = 5000
+# Requests per minute for one token (or, without a token, for one address), every API URL together.
+RATE_PER_MINUTE = 120
 
 
 def _string(description: str, **extra: Any) -> dict[str, Any]:
@@ -81,9 +83,20 @@ ERREUR_SCHEMA: dict[str, Any] = {
 }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = {"description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+WWW_AUTHENTICATE = {"WWW-Authenticate": {
+    "description": "Défi RFC 6750 : « Bearer realm=\"portal\" », avec error=\"invalid_token\" quand un "
+                   "jeton a été présenté mais n'est pas valide.",
+    "schema": {"type": "string"}}}
+RETRY_AFTER = {"Retry-After": {"description": "Secondes à attendre avant de rappeler.",
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 def openapi_document(*, server_url: str, version: str = "1.0.0") -> dict[str, Any]:
@@ -96,7 +109,9 @@ def openapi_document(*, server_url: str, version: str = "1.0.0") -> dict[str, An
                 "Changements des inscriptions de la session en cours (créations, modifications, annulations, "
                 "réactivations), dans l'ordre de leur validation. Chaque appel renvoie les inscriptions dont le "
                 "numéro de changement est supérieur à « since », dans leur état actuel ; renvoyer « next_cursor » "
-                "dans « since » à l'appel suivant. Chaque changement est ainsi transmis une seule fois."
+                "dans « since » à l'appel suivant. Chaque changement est ainsi transmis une seule fois. "
+                f"Au plus {RATE_PER_MINUTE} requêtes par minute et par jeton (par adresse sans jeton) ; "
+                "au-delà, réponse 429 avec l'en-tête « Retry-After »."
             ),
         },
         "servers": [{"url": server_url}],
@@ -119,8 +134,9 @@ def openapi_document(*, server_url: str, version: str = "1.0.0") -> dict[str, An
                         "200": {"description": "Une page de changements.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
                         "400": _error("Paramètre « since » ou « limit » invalide."),
-                        "401": _error("Jeton absent, inconnu ou révoqué."),
+                        "401": _error("Jeton absent, inconnu ou révoqué.", WWW_AUTHENTICATE),
                         "404": _error("Aucune session d'examen en cours."),
+                        "429": _error(f"Plus de {RATE_PER_MINUTE} requêtes en une minute.", RETRY_AFTER),
                     },
                 }
             }

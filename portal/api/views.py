@@ -6,15 +6,45 @@ current session in commit order (see ``services.exports``); the client keeps
 """
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
-from ..access import allow
+from ..access import allow, hash_api_token
 from ..database import writes_on_get
 from ..errors import render_error
-from ..extensions import db
+from ..extensions import db, limiter
 from ..services import campagne, exports
 from . import bp
-from .openapi import LIMIT_DEFAULT, LIMIT_MAX, openapi_document
+from .openapi import LIMIT_DEFAULT, LIMIT_MAX, RATE_PER_MINUTE, openapi_document
+
+
+def _bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, None when there is none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def _rate_key() -> str:
+    """One counter per token presented (its hash, never the token), else per address."""
+    token = _bearer_token()
+    if token is not None:
+        return "token:" + hash_api_token(token)
+    return "ip:" + (request.remote_addr or "inconnu")
+
+
+# Checked before the token itself (Flask-Limiter's own before_request runs first), so
+# attempts with wrong tokens count as well; the 429 body and Retry-After come from errors.py.
+limiter.shared_limit(f"{RATE_PER_MINUTE} per minute", scope="api", key_func=_rate_key)(bp)
+
+
+@bp.after_request
+def _bearer_challenge(response: Response) -> Response:
+    """RFC 6750 section 3: a 401 names the scheme and realm, and says when the token was wrong."""
+    if response.status_code == 401:
+        challenge = 'Bearer realm="portal"'
+        if _bearer_token() is not None:
+            challenge += ', error="invalid_token", error_description="Jeton inconnu ou révoqué."'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 def _int_param(name: str, default: int, minimum: int, maximum: int | None = None) -> int:

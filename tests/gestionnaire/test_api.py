@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.access import hash_api_token
 from portal.models import ApiToken, AuditEvent, Echange
 from portal.services import api_tokens
@@ -25,6 +25,47 @@ def test_missing_or_wrong_token_gets_401_json(client, session_examen, api_token,
     response = client.get("/api/v1/inscriptions", headers={"Authorization": header} if header else {})
     assert response.status_code == 401
     assert response.is_json and response.json["erreur"] == "Authentification requise"
+
+
+@pytest.mark.parametrize("header, challenge", [
+    (None, 'Bearer realm="portal"'),
+    ("Basic dXNlcjpwYXNz", 'Bearer realm="portal"'),
+    ("Bearer ", 'Bearer realm="portal"'),
+    ("Bearer pas-un-jeton", 'Bearer realm="portal", error="invalid_token"'),
+])
+def test_401_carries_the_bearer_challenge(client, session_examen, api_token, header, challenge):
+    response = client.get("/api/v1/inscriptions", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith(challenge)
+    if "invalid_token" not in challenge:
+        assert "error=" not in response.headers["WWW-Authenticate"]
+
+
+def test_more_than_120_requests_a_minute_get_429_per_token(client, session_examen, api_token,
+                                                           make_gestionnaire):
+    limiter.reset()
+    _token, clair = api_token
+    for _ in range(120):
+        assert _get(client, clair).status_code == 200
+    refused = _get(client, clair)
+    assert refused.status_code == 429
+    assert refused.is_json and refused.json["erreur"] == "Trop de demandes"
+    assert "au plus 120 par minute" in refused.json["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    _other, autre = api_tokens.create_token("Autre système", auteur=make_gestionnaire(role="admin"))
+    db.session.commit()
+    assert _get(client, autre).status_code == 200  # another token has its own counter
+    limiter.reset()
+
+
+def test_requests_without_token_are_limited_by_address(client, session_examen):
+    limiter.reset()
+    for _ in range(120):
+        assert client.get("/api/v1/inscriptions").status_code == 401
+    refused = client.get("/api/v1/inscriptions")
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert client.get("/api/v1/openapi.json").status_code == 429  # one counter for the whole API
+    limiter.reset()
 
 
 def test_revoked_token_gets_401(client, session_examen, api_token):
@@ -117,7 +158,8 @@ def test_openapi_document_describes_the_endpoint(client):
     assert document["openapi"].startswith("3.1")
     operation = document["paths"]["/inscriptions"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"since", "limit"}
-    assert {"200", "400", "401"} <= set(operation["responses"])
+    assert {"200", "400", "401", "429"} <= set(operation["responses"])
+    assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     schema = document["components"]["schemas"]["Inscription"]
     assert {"numero", "version", "statut", "seq", "candidat"} <= set(schema["properties"])
