@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, extract, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..formatting import from_paris
+from ..formatting import from_paris, to_paris
 from ..models import (
     AuditEvent,
     Candidat,
@@ -79,20 +79,31 @@ def par_etablissement(session_examen: SessionExamen) -> list[Ligne]:
 
 
 def par_jour(session_examen: SessionExamen, *, jours: int = 30, today: date | None = None) -> list[Ligne]:
-    """Registrations created each day of the last ``jours`` days (UTC days), zeros included."""
-    today = today or utcnow().date()
+    """Registrations created each day of the last ``jours`` days, zeros included.
+
+    Days are Paris days (a registration at 23:30 UTC on 31 March counts on 1 April). Storage
+    is naive UTC and the databases have no common time-zone function, so one query counts
+    per UTC date and hour (``extract`` is portable) and Python moves each hour to its Paris
+    day: the Paris offset is always a whole number of hours.
+    """
+    today = today or to_paris(utcnow()).date()
     first = today - timedelta(days=jours - 1)
     day = func.date(Inscription.created_at)
+    hour = extract("hour", Inscription.created_at)
     rows = db.session.execute(
-        select(day.label("jour"), func.count().label("n"))
+        select(day.label("jour"), hour.label("heure"), func.count().label("n"))
         .where(Inscription.session_id == session_examen.id,
-               Inscription.created_at >= datetime.combine(first, time.min))
-        .group_by(day))
-    counts = {str(r.jour): r.n for r in rows}
+               Inscription.created_at >= from_paris(datetime.combine(first, time.min)))
+        .group_by(day, hour))
+    counts: dict[date, int] = {}
+    for r in rows:
+        utc_day = r.jour if isinstance(r.jour, date) else date.fromisoformat(str(r.jour))
+        paris_day = to_paris(datetime.combine(utc_day, time(int(r.heure)))).date()
+        counts[paris_day] = counts.get(paris_day, 0) + r.n
     result = []
     for offset in range(jours):
         current = first + timedelta(days=offset)
-        result.append(Ligne(current.strftime("%d/%m"), counts.get(current.isoformat(), 0), code=current.isoformat()))
+        result.append(Ligne(current.strftime("%d/%m"), counts.get(current, 0), code=current.isoformat()))
     return result
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -57,6 +57,26 @@ def test_dashboard_figures_come_from_grouped_queries(session_examen, make_specia
     jours = suivi.par_jour(session_examen)
     assert len(jours) == 30 and jours[-1].actives == 2
     assert suivi.totaux(session_examen) == {"actives": 1, "annulees": 1}
+
+
+def test_per_day_chart_counts_paris_days(session_examen, make_specialite, make_inscription):
+    from portal.services import suivi
+
+    spe = make_specialite("BCP")
+    for moment in (datetime(2026, 3, 2, 23, 30),   # 3 March 00:30 in Paris (UTC+1): first day shown
+                   datetime(2026, 3, 28, 22, 59),  # 28 March 23:59 in Paris
+                   datetime(2026, 3, 28, 23, 30),  # 29 March 00:30 in Paris (still UTC+1)
+                   datetime(2026, 3, 31, 21, 59),  # 31 March 23:59 in Paris (summer time, UTC+2)
+                   datetime(2026, 3, 31, 22, 30),  # 1 April 00:30 in Paris
+                   datetime(2026, 3, 31, 23, 30)):  # 1 April 01:30 in Paris
+        make_inscription(session_examen, spe).created_at = moment
+    outside = make_inscription(session_examen, spe)
+    outside.created_at = datetime(2026, 3, 2, 22, 59)  # 2 March 23:59 in Paris: before the first day
+    db.session.commit()
+    jours = {ligne.code: ligne.actives for ligne in suivi.par_jour(session_examen, today=date(2026, 4, 1))}
+    assert len(jours) == 30 and min(jours) == "2026-03-03"
+    assert {code: n for code, n in jours.items() if n} == {
+        "2026-03-03": 1, "2026-03-28": 1, "2026-03-29": 1, "2026-03-31": 1, "2026-04-01": 2}
 
 
 # --- establishments ------------------------------------------------------------------
