@@ -2,14 +2,26 @@
 
 SQLite (the embedded default): WAL, foreign keys, a busy timeout, and write
 transactions started with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead
-of failing when they upgrade a read lock. Reads (GET requests) stay deferred;
-a GET view that writes says so with ``@writes_on_get``.
+of failing when they upgrade a read lock.
+
+- GET requests read in one deferred transaction (a consistent snapshot).
+- Write requests (POST..., and the GET views marked ``@writes_on_get``) read outside any
+  transaction, each statement on its own, and start ``BEGIN IMMEDIATE`` at their first
+  write statement (or at ``begin_write()``). SQLite admits one writer at a time: taking
+  the write lock at the first query made every POST hold it through its reads, rule
+  checks and rendering, so that two workers could never overlap. Reads before the
+  first write see the latest committed data, as under PostgreSQL's READ COMMITTED; code
+  that must read under the write lock (the lock row, which PostgreSQL reads ``FOR
+  SHARE``/``FOR UPDATE``) calls ``begin_write()`` first.
+- Outside requests (commands, tests), transactions start ``BEGIN IMMEDIATE``.
 """
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from .extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -21,11 +33,35 @@ def writes_on_get(view):
     return view
 
 
-def _reads_only() -> bool:
-    if not has_request_context() or request.method in WRITE_METHODS:
-        return False
+def _begin_statement() -> str | None:
+    """What opens a transaction: BEGIN (GET), nothing until the first write (write
+    requests), BEGIN IMMEDIATE (outside requests)."""
+    if not has_request_context():
+        return "BEGIN IMMEDIATE"
+    if request.method in WRITE_METHODS:
+        return None
     view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, "writes_on_get", False)
+    return None if getattr(view, "writes_on_get", False) else "BEGIN"
+
+
+# Statements that need the write lock when no transaction is open yet. A SAVEPOINT outside
+# a transaction would open a deferred one, which could not take the lock later.
+_NO_LOCK = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK", "END", "RELEASE")
+
+
+def _is_write(statement: str) -> bool:
+    return not statement.lstrip()[:8].upper().startswith(_NO_LOCK)
+
+
+def begin_write() -> None:
+    """Make sure the current transaction holds SQLite's write lock before reading what
+    must not change until the commit (PostgreSQL locks the rows it reads instead)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def configure_engine(engine: Engine) -> None:
@@ -46,7 +82,12 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if _reads_only():
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        statement = _begin_statement()
+        if statement is not None:
+            connection.exec_driver_sql(statement)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction and _is_write(statement):
+            raw.execute("BEGIN IMMEDIATE")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from ..extensions import db
 from ..models import Brouillon, new_token, utcnow
@@ -38,9 +38,12 @@ def save(draft_id: str | None, data: dict[str, Any]) -> str:
     return draft.id
 
 
+_DELETE = delete(Brouillon.__table__).where(Brouillon.__table__.c.id == bindparam("draft_id"))
+
+
 def discard(draft_id: str | None) -> None:
     if isinstance(draft_id, str) and draft_id:
-        db.session.execute(delete(Brouillon).where(Brouillon.id == draft_id))
+        db.session.connection().execute(_DELETE, {"draft_id": draft_id})
 
 
 def _purge_expired() -> None:

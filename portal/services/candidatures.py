@@ -19,7 +19,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import (
     AutorisationTardive,
-    Candidat,
     Eleve,
     Etablissement,
     Examen,
@@ -297,17 +296,13 @@ def _candidat_values(candidat: dict[str, Any]) -> dict[str, Any]:
     return {k: ("" if v is None else v) for k, v in values.items()}
 
 
-def _audit_values(inscription: Inscription) -> dict[str, Any]:
-    return {"numero_version": inscription.numero_version, "examen": inscription.examen.code,
-            "specialite": inscription.specialite.code, "forme": inscription.forme,
-            "section_europeenne": inscription.section_europeenne, "statut": inscription.statut,
-            "tardive": inscription.tardive}
-
-
 def create_inscription(ctx: Contexte, candidat: dict[str, Any], choix: Choix, *, secret: str | None = None,
-                       auteur: str, now: datetime | None = None) -> Inscription:
-    """Check every rule and insert the registration ``N-0`` (flushes, never commits)."""
-    verrou.assert_writable()
+                       auteur: str, now: datetime | None = None) -> inscriptions.Nouvelle:
+    """Check every rule and insert the registration ``N-0``, audited (never commits).
+
+    The rules are read and the secret hashed before the database's write lock is taken
+    (``assert_writable``); the inserts then take a handful of statements, so that
+    concurrent submissions queue for as short a time as possible."""
     valide, eleve, cle = check_candidature(ctx, candidat, choix, now)
     secret_hash = None
     if ctx.source == "public":
@@ -315,15 +310,25 @@ def create_inscription(ctx: Contexte, candidat: dict[str, Any], choix: Choix, *,
         if problem:
             raise ServiceError(problem, field="secret")
         secret_hash = passwords.hash_password(secret)
-    inscription = inscriptions.insert_inscription(
-        session_examen=ctx.session, candidat=Candidat(**_candidat_values(candidat)), auteur=auteur,
-        etablissement_id=ctx.etablissement.id if ctx.etablissement else None,
-        examen_id=valide.specialite.examen_id, specialite_id=valide.specialite.id, forme=valide.forme,
-        section_europeenne=valide.section_europeenne, source=ctx.source, cle_identite=cle,
-        eleve_id=eleve.id if eleve else None, condition=(eleve.note if eleve and eleve.decision == "S" else ""),
-        tardive=valide.etat.tardif, secret_hash=secret_hash)
-    audit.record("inscription.creee", inscription, details={"apres": _audit_values(inscription)})
-    return inscription
+    specialite = valide.specialite
+    codes = {"etablissement": ctx.etablissement.code if ctx.etablissement else None,
+             "examen": specialite.examen.code, "specialite": specialite.code}
+    values = dict(etablissement_id=ctx.etablissement.id if ctx.etablissement else None,
+                  examen_id=specialite.examen_id, specialite_id=specialite.id, forme=valide.forme,
+                  section_europeenne=valide.section_europeenne, source=ctx.source, cle_identite=cle,
+                  eleve_id=eleve.id if eleve else None,
+                  condition=(eleve.note if eleve and eleve.decision == "S" else ""),
+                  tardive=valide.etat.tardif, secret_hash=secret_hash, statut="active")
+
+    def details(nouvelle: inscriptions.Nouvelle) -> dict[str, Any]:
+        return {"apres": {"numero_version": nouvelle.numero_version, "examen": codes["examen"],
+                          "specialite": codes["specialite"], "forme": values["forme"],
+                          "section_europeenne": values["section_europeenne"], "statut": "active",
+                          "tardive": values["tardive"]}}
+
+    verrou.assert_writable()
+    return inscriptions.insert_row(session_id=ctx.session.id, candidat=_candidat_values(candidat), auteur=auteur,
+                                   codes=codes, audit_details=details, **values)
 
 
 def modify_inscription(inscription: Inscription, candidat: dict[str, Any], choix: Choix, *, auteur: str,
@@ -331,7 +336,6 @@ def modify_inscription(inscription: Inscription, candidat: dict[str, Any], choix
     """A public candidate's modification: a new version ``N-V+1`` while the service is open.
 
     Returns False when nothing changed (no new version)."""
-    verrou.assert_writable()
     if inscription.annulee:
         raise ServiceError("Cette inscription est annulée : elle ne peut plus être modifiée.")
     ctx = Contexte(inscription.session, inscription.source, inscription.etablissement)
@@ -347,6 +351,7 @@ def modify_inscription(inscription: Inscription, candidat: dict[str, Any], choix
         getattr(inscription, k) == v for k, v in values.items())
     if unchanged:
         return False
+    verrou.assert_writable()
     inscriptions.apply_modification(inscription, candidat_values=candidat_values, values=values, auteur=auteur)
     after = inscriptions.snapshot(inscription)
     audit.record("inscription.modifiee", inscription, details=audit.diff(_flatten(before), _flatten(after)))

@@ -6,7 +6,7 @@ runs its holder refreshes ``heartbeat_at``; a running exchange whose heartbeat i
 than ``ECHANGE_HEARTBEAT_TIMEOUT`` died with its process and counts as failed.
 
 Starting a load takes the lock row ``FOR UPDATE`` (PostgreSQL; on SQLite the write
-transaction is ``BEGIN IMMEDIATE``): of two managers starting a load at once, the second
+transaction, ``BEGIN IMMEDIATE``, is opened first): of two managers starting a load at once, the second
 waits, then sees the first one running and is refused.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import Echange, Verrou, utcnow
 from . import ServiceError, audit, verrou
@@ -58,6 +59,7 @@ def mark_stale() -> int:
 
 
 def _lock_row() -> Verrou | None:
+    begin_write()
     stmt = select(Verrou).where(Verrou.nom == verrou.NOM)
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()

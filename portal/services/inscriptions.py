@@ -6,12 +6,15 @@ build on these; the tracking service cancels and reactivates through them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Candidat, Inscription, InscriptionVersion, utcnow
+from ..models import Candidat, Etablissement, Inscription, InscriptionVersion, Specialite, new_token, utcnow
 from . import ServiceError, audit, sequences
 from .identite import cle_identite
 
@@ -27,27 +30,31 @@ def format_verification_code(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
+CANDIDAT_COLUMNS = ("nom_naissance", "nom_usage", "prenom1", "prenom2", "prenom3", "sexe", "date_naissance",
+                    "commune_naissance", "pays_naissance", "nationalite", "ine", "statut", "email", "telephone",
+                    "adresse1", "adresse2", "code_postal", "commune", "pays")
+
+
 def snapshot(inscription: Inscription) -> dict[str, Any]:
     """What a confirmation prints, frozen for its version."""
-    c = inscription.candidat
+    return snapshot_values(
+        numero=inscription.numero, version=inscription.version, statut=inscription.statut,
+        source=inscription.source,
+        etablissement=inscription.etablissement.code if inscription.etablissement else None,
+        examen=inscription.examen.code, specialite=inscription.specialite.code, forme=inscription.forme,
+        section_europeenne=inscription.section_europeenne,
+        candidat={k: getattr(inscription.candidat, k) for k in CANDIDAT_COLUMNS})
+
+
+def snapshot_values(*, numero: int, version: int, statut: str, source: str, etablissement: str | None,
+                    examen: str, specialite: str, forme: str, section_europeenne: bool,
+                    candidat: dict[str, Any]) -> dict[str, Any]:
     return {
-        "numero": inscription.numero,
-        "version": inscription.version,
-        "statut": inscription.statut,
-        "source": inscription.source,
-        "etablissement": inscription.etablissement.code if inscription.etablissement else None,
-        "examen": inscription.examen.code,
-        "specialite": inscription.specialite.code,
-        "forme": inscription.forme,
-        "section_europeenne": inscription.section_europeenne,
-        "candidat": {
-            "nom_naissance": c.nom_naissance, "nom_usage": c.nom_usage, "prenom1": c.prenom1,
-            "prenom2": c.prenom2, "prenom3": c.prenom3, "sexe": c.sexe,
-            "date_naissance": c.date_naissance.isoformat(), "commune_naissance": c.commune_naissance,
-            "pays_naissance": c.pays_naissance, "nationalite": c.nationalite, "ine": c.ine,
-            "statut": c.statut, "email": c.email, "telephone": c.telephone, "adresse1": c.adresse1,
-            "adresse2": c.adresse2, "code_postal": c.code_postal, "commune": c.commune, "pays": c.pays,
-        },
+        "numero": numero, "version": version, "statut": statut, "source": source,
+        "etablissement": etablissement, "examen": examen, "specialite": specialite, "forme": forme,
+        "section_europeenne": section_europeenne,
+        "candidat": {k: (candidat[k].isoformat() if k == "date_naissance" else candidat[k])
+                     for k in CANDIDAT_COLUMNS},
     }
 
 
@@ -65,32 +72,104 @@ def mark_changed(inscription: Inscription) -> None:
     inscription.updated_at = utcnow()
 
 
-def insert_inscription(*, session_examen, candidat: Candidat, auteur: str, **values: Any) -> Inscription:
-    """Insert a registration with the next number N and version 0; no business rule here.
+DOUBLON = ("Une inscription active existe déjà pour ce candidat (même nom de naissance, prénom et date "
+           "de naissance) à cet examen. Pour la modifier, revenez sur votre inscription existante ; "
+           "en cas de doute, adressez-vous à votre établissement ou au rectorat.")
 
-    Raises ServiceError when the person already holds an active registration for the
-    exam (the database's unique index decides, so concurrent submissions cannot both pass).
+
+@dataclass(frozen=True)
+class Nouvelle:
+    """A registration just inserted by ``insert_row`` (not loaded as an ORM object)."""
+
+    id: int
+    numero: int
+    version: int
+    session_token: str
+
+    @property
+    def numero_version(self) -> str:
+        return f"{self.numero}-{self.version}"
+
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _statements(dialect: str) -> dict[str, Any]:
+    """The INSERTs of a new registration, built once: executed with plain parameters on the
+    session's connection (no per-call statement building, no ORM bulk machinery)."""
+    if dialect not in _STATEMENTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        inscriptions = Inscription.__table__
+        _STATEMENTS[dialect] = {
+            "candidat": insert(Candidat.__table__).returning(Candidat.__table__.c.id),
+            # ON CONFLICT DO NOTHING: no row back when the unique index of active
+            # registrations refuses it (no savepoint needed, on either database).
+            "inscription": dialect_insert(inscriptions).on_conflict_do_nothing().returning(inscriptions.c.id),
+            "version": insert(InscriptionVersion.__table__),
+        }
+    return _STATEMENTS[dialect]
+
+
+def insert_row(*, session_id: int, candidat: dict[str, Any], auteur: str, codes: dict[str, str | None],
+               audit_details: Callable[[Nouvelle], dict[str, Any]] | None = None,
+               **values: Any) -> Nouvelle:
+    """Insert a registration ``N-0`` with its candidate and version 0 in a few statements;
+    no business rule here, and no ORM object (this is the path of every submission: on
+    SQLite it runs under the write lock, which it holds for as short a time as it can).
+
+    ``codes`` gives the etablissement / examen / specialite codes the version prints. With
+    ``audit_details`` the creation is audited in the same go. Raises ServiceError when the
+    person already holds an active registration for the exam: the unique index decides, so
+    concurrent submissions cannot both pass; the caller rolls back (the number is given back).
     """
-    db.session.add(candidat)
+    values.setdefault("cle_identite", cle_identite(candidat["nom_naissance"], candidat["prenom1"],
+                                                   candidat["date_naissance"]))
+    now = utcnow()
+    values.setdefault("created_at", now)
+    values.setdefault("statut", "active")
+    token = values.setdefault("session_token", new_token())
+    connection = db.session.connection()
+    statements = _statements(connection.dialect.name)
+    numero, seq = sequences.next_numero_et_changement(session_id)
+    candidat_id = connection.execute(statements["candidat"], candidat).scalar_one()
+    inscription_id = connection.execute(statements["inscription"], {
+        **values, "session_id": session_id, "candidat_id": candidat_id, "numero": numero, "version": 0,
+        "seq": seq, "updated_at": values["created_at"]}).scalar()
+    if inscription_id is None:
+        raise ServiceError(DOUBLON, field="nom_naissance")
+    donnees = snapshot_values(numero=numero, version=0, statut=values["statut"], source=values["source"],
+                              etablissement=codes.get("etablissement"), examen=codes["examen"],
+                              specialite=codes["specialite"], forme=values["forme"],
+                              section_europeenne=bool(values.get("section_europeenne")), candidat=candidat)
+    connection.execute(statements["version"], {
+        "inscription_id": inscription_id, "version": 0, "donnees": donnees,
+        "code_verification": new_verification_code(), "auteur": auteur, "created_at": now})
+    nouvelle = Nouvelle(inscription_id, numero, 0, token)
+    if audit_details is not None:
+        audit.insert("inscription.creee", objet_type="Inscription", objet_id=inscription_id,
+                     details=audit_details(nouvelle), etablissement_code=codes.get("etablissement"))
+    return nouvelle
+
+
+def insert_inscription(*, session_examen, candidat: Candidat, auteur: str, **values: Any) -> Inscription:
+    """``insert_row`` for callers holding ORM objects (demo data, fixtures): the candidate
+    as a ``Candidat``, an optional ``eleve``; returns the loaded registration."""
     db.session.flush()
-    values.setdefault("cle_identite", cle_identite(candidat.nom_naissance, candidat.prenom1, candidat.date_naissance))
-    try:
-        with db.session.begin_nested():
-            inscription = Inscription(session_id=session_examen.id, candidat=candidat, version=0,
-                                      numero=sequences.next_numero(session_examen.id), **values)
-            db.session.add(inscription)
-            db.session.flush()
-            mark_changed(inscription)
-            add_version(inscription, auteur=auteur)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise ServiceError(
-            "Une inscription active existe déjà pour ce candidat (même nom de naissance, prénom et date "
-            "de naissance) à cet examen. Pour la modifier, revenez sur votre inscription existante ; "
-            "en cas de doute, adressez-vous à votre établissement ou au rectorat.",
-            field="nom_naissance",
-        ) from exc
-    return inscription
+    eleve = values.pop("eleve", None)
+    if eleve is not None:
+        values["eleve_id"] = eleve.id
+    specialite = db.session.get(Specialite, values["specialite_id"])
+    codes = {"etablissement": None, "examen": specialite.examen.code, "specialite": specialite.code}
+    if values.get("etablissement_id") is not None:
+        codes["etablissement"] = db.session.get(Etablissement, values["etablissement_id"]).code
+    # Unset attributes take the column defaults, as an ORM insert would.
+    person = {k: getattr(candidat, k) for k in CANDIDAT_COLUMNS}
+    person = {k: (("France" if k == "pays" else "") if v is None else v) for k, v in person.items()}
+    nouvelle = insert_row(session_id=session_examen.id, auteur=auteur, codes=codes, candidat=person, **values)
+    return db.session.get(Inscription, nouvelle.id)
 
 
 def set_cancelled(inscription: Inscription, cancelled: bool, *, par: str) -> bool:

@@ -7,7 +7,7 @@ what makes the unload cursor safe.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from ..extensions import db
 from ..models import SessionExamen
@@ -31,3 +31,18 @@ def next_changement(session_id: int) -> int:
         .returning(SessionExamen.dernier_changement)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+
+
+_SESSIONS = SessionExamen.__table__
+# Built once, run with a parameter on the session's connection (the submission path).
+_BOTH = (update(_SESSIONS)
+         .where(_SESSIONS.c.id == bindparam("session_id"))
+         .values(dernier_numero=_SESSIONS.c.dernier_numero + 1,
+                 dernier_changement=_SESSIONS.c.dernier_changement + 1)
+         .returning(_SESSIONS.c.dernier_numero, _SESSIONS.c.dernier_changement))
+
+
+def next_numero_et_changement(session_id: int) -> tuple[int, int]:
+    """A new registration takes both counters: one statement instead of two."""
+    numero, changement = db.session.connection().execute(_BOTH, {"session_id": session_id}).one()
+    return numero, changement

@@ -7,8 +7,9 @@ that died cannot keep the portal read-only.
 
 Writers of the other services call ``assert_writable()`` inside their transaction. On
 PostgreSQL it reads the lock row ``FOR SHARE``: taking the lock waits for writes already
-in flight, and writes that start later see the lock. On SQLite writes are serialised by
-``BEGIN IMMEDIATE`` (see ``portal.database``), which gives the same guarantee.
+in flight, and writes that start later see the lock. On SQLite it first takes the write
+lock (``begin_write``: writes are serialised by ``BEGIN IMMEDIATE``, see
+``portal.database``), which gives the same guarantee.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import Verrou, utcnow
 from . import DatabaseLocked, ServiceError, audit
@@ -40,14 +42,20 @@ def current() -> Verrou | None:
     return verrou
 
 
+_TABLE = Verrou.__table__
+_STATE = select(_TABLE.c.actif, _TABLE.c.expire_at).where(_TABLE.c.nom == NOM)
+_STATE_FOR_SHARE = _STATE.with_for_update(read=True)
+
+
 def assert_writable() -> None:
     """Raise DatabaseLocked when a write of a non-manager service must be refused."""
-    stmt = select(Verrou).where(Verrou.nom == NOM)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
-    verrou = db.session.scalars(stmt.execution_options(populate_existing=True)).first()
-    if verrou is not None and verrou.actif and (verrou.expire_at is None or verrou.expire_at > utcnow()):
-        raise DatabaseLocked(verrou)
+    begin_write()
+    connection = db.session.connection()
+    stmt = _STATE_FOR_SHARE if connection.dialect.name == "postgresql" else _STATE
+    row = connection.execute(stmt).first()
+    if row is not None and row.actif and (row.expire_at is None or row.expire_at > utcnow()):
+        raise DatabaseLocked(db.session.scalars(select(Verrou).where(Verrou.nom == NOM)
+                                                .execution_options(populate_existing=True)).one())
 
 
 def acquire(*, acteur: str, gestionnaire_id: int | None, motif: str) -> Verrou:
