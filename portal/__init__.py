@@ -121,8 +121,7 @@ def register_templates(app: Flask) -> None:
     def _common():
         values = {"academie": app.config["ACADEMIE"]}
         if request.blueprint in {"etablissement", "inscription", "public"}:
-            lock = verrou.current()
-            if lock is not None:
+            if verrou.is_held():
                 values["maintenance"] = {
                     "message": "La base est verrouillée pour une opération de chargement : "
                                "la consultation reste possible, les modifications sont "

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -37,31 +37,64 @@ class EtatService:
 
 
 @dataclass(frozen=True)
+class _Examen:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True)
+class _Ligne:
+    """A calendar row as the rules read it (plain values, no ORM object)."""
+
+    service: str
+    examen_id: int | None
+    ouvert: bool
+    debut: datetime | None
+    fin: datetime | None
+    fin_tardive: datetime | None
+
+
+@dataclass(frozen=True)
 class _Calendrier:
-    examens: list[Examen]
-    lignes: dict[tuple[str, int | None], OuvertureService]  # by (service, exam id or None)
+    examens: list[_Examen]
+    lignes: dict[tuple[str, int | None], _Ligne]  # by (service, exam id or None)
+
+
+_EXAMENS = Examen.__table__
+_LIGNES = OuvertureService.__table__
+_LIGNE_COLUMNS = (_LIGNES.c.service, _LIGNES.c.examen_id, _LIGNES.c.ouvert, _LIGNES.c.debut, _LIGNES.c.fin,
+                  _LIGNES.c.fin_tardive)
+# Every exam in its order with the session's rows that apply to it (its own and the
+# global ones); built once, read with plain columns on every registration request.
+_CALENDRIER = (
+    select(_EXAMENS.c.id, _EXAMENS.c.code, *_LIGNE_COLUMNS, _LIGNES.c.id.label("ligne"))
+    .select_from(_EXAMENS)
+    .outerjoin(_LIGNES, and_(_LIGNES.c.session_id == bindparam("session_id"),
+                             or_(_LIGNES.c.examen_id == _EXAMENS.c.id, _LIGNES.c.examen_id.is_(None))))
+    .order_by(_EXAMENS.c.ordre)
+)
+_LIGNES_SEULES = select(*_LIGNE_COLUMNS).where(_LIGNES.c.session_id == bindparam("session_id"))
 
 
 def _calendrier(session_id: int) -> _Calendrier:
     """The exams in their order and every calendar row of the session: one query, once per
     request (the rows are then evaluated in Python for every exam)."""
     def load() -> _Calendrier:
-        rows = db.session.execute(
-            select(Examen, OuvertureService)
-            .outerjoin(OuvertureService, and_(OuvertureService.session_id == session_id,
-                                              or_(OuvertureService.examen_id == Examen.id,
-                                                  OuvertureService.examen_id.is_(None))))
-            .order_by(Examen.ordre)).all()
+        connection = db.session.connection()
+        rows = connection.execute(_CALENDRIER, {"session_id": session_id}).all()
+        examens = list(dict.fromkeys(_Examen(row.id, row.code) for row in rows))
+        lignes = [row for row in rows if row.ligne is not None]
         if not rows:  # no exam at all: the global rows still tell whether a service is open
-            rows = [(None, row) for row in db.session.scalars(
-                select(OuvertureService).where(OuvertureService.session_id == session_id))]
-        examens = [examen for examen in dict.fromkeys(examen for examen, _ in rows) if examen is not None]
-        return _Calendrier(examens, {(row.service, row.examen_id): row for _, row in rows if row is not None})
+            lignes = connection.execute(_LIGNES_SEULES, {"session_id": session_id}).all()
+        return _Calendrier(examens, {
+            (row.service, row.examen_id): _Ligne(row.service, row.examen_id, bool(row.ouvert), row.debut, row.fin,
+                                                 row.fin_tardive)
+            for row in lignes})
 
     return cached(("calendrier", session_id), load)
 
 
-def _window(row: OuvertureService, now: datetime, qui: str) -> EtatService:
+def _window(row: _Ligne, now: datetime, qui: str) -> EtatService:
     if not row.ouvert:
         return EtatService(False, raison=f"{qui} est fermé par le rectorat.")
     if row.debut is not None and now < row.debut:
@@ -75,7 +108,7 @@ def _window(row: OuvertureService, now: datetime, qui: str) -> EtatService:
     return EtatService(False, raison=f"{qui} est clos depuis le {format_datetime(row.fin_tardive or row.fin)}.")
 
 
-def etat_service(session_examen: SessionExamen | None, service: str, examen: Examen | None = None,
+def etat_service(session_examen: SessionExamen | None, service: str, examen: Examen | _Examen | None = None,
                  now: datetime | None = None) -> EtatService:
     """The state of a service (``etablissement`` or ``public``) globally or for one exam.
 

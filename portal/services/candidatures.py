@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -81,12 +81,17 @@ def statuts_possibles(etablissement: Etablissement | None) -> tuple[str, ...]:
     return STATUTS_ETABLISSEMENT if etablissement.type == "CFA" else ("scolaire",)
 
 
+_ELEVES = Eleve.__table__
+_HAS_BASE = select(exists().where(_ELEVES.c.session_id == bindparam("session_id"),
+                                  _ELEVES.c.etablissement_id == bindparam("etablissement_id")))
+
+
 def has_base_eleves(session_examen: SessionExamen, etablissement: Etablissement | None) -> bool:
     if etablissement is None:
         return False
     session_id, etablissement_id = session_examen.id, etablissement.id
-    return cached(("base_eleves", session_id, etablissement_id), lambda: bool(db.session.scalar(
-        select(exists().where(Eleve.session_id == session_id, Eleve.etablissement_id == etablissement_id)))))
+    return cached(("base_eleves", session_id, etablissement_id), lambda: bool(db.session.connection().execute(
+        _HAS_BASE, {"session_id": session_id, "etablissement_id": etablissement_id}).scalar()))
 
 
 def specialites_offertes(ctx: Contexte, now: datetime | None = None) -> list[Specialite]:
@@ -154,7 +159,7 @@ def etat_poste(etablissement: Etablissement, session_examen: SessionExamen | Non
     if not etablissement.service_ouvert:
         return EtatService(False, raison="Le service d'inscription de l'établissement est fermé : le chef "
                                          "d'établissement l'ouvre depuis le service de suivi.")
-    if verifier_verrou and verrou.current() is not None:
+    if verifier_verrou and verrou.is_held():
         return EtatService(False, raison="La base est momentanément verrouillée pour une opération de "
                                          "chargement : réessayez dans quelques minutes.")
     ouverts = campagne.examens_ouverts(session_examen, "etablissement", now)

@@ -47,6 +47,12 @@ _STATE = select(_TABLE.c.actif, _TABLE.c.expire_at).where(_TABLE.c.nom == NOM)
 _STATE_FOR_SHARE = _STATE.with_for_update(read=True)
 
 
+def is_held() -> bool:
+    """Whether the lock is held and not expired (one plain read: banners, school computers)."""
+    row = db.session.connection().execute(_STATE).first()
+    return row is not None and bool(row.actif) and (row.expire_at is None or row.expire_at > utcnow())
+
+
 def assert_writable() -> None:
     """Raise DatabaseLocked when a write of a non-manager service must be refused."""
     begin_write()
