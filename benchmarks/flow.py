@@ -182,13 +182,17 @@ class Client:
             raise FlowError(f"the school computer did not open: {parse(response.text).errors[:2]}")
         return urlsplit(response.headers["Location"]).path
 
-    def walk(self, first_step: str, person: dict, *, every_page: bool = True) -> list[tuple[str, dict]]:
-        """One registration through the pages; returns the (path, data) posted."""
+    def walk(self, first_step: str, person: dict, *, every_page: bool = True,
+             stop_before_last: bool = False) -> list[tuple[str, dict]]:
+        """One registration through the pages; returns the (path, data) posted. With
+        ``stop_before_last`` the review page is read but not posted (its data comes last)."""
         posted, path = [], first_step
         for _ in range(12):
             page = self.request("GET", path)
             form = main_form(parse(page.text), page.url)
             data = fill(form, person)
+            if stop_before_last and path.rstrip("/").endswith("/recapitulatif"):
+                return posted + [(path, data)]
             response = self.request("POST", path, data=data)
             posted.append((path, data))
             if response.status_code != 302:
