@@ -83,8 +83,6 @@ class Config:
     HSTS = True
     # Database lock taken for loads and unloads expires if not refreshed for this long.
     LOCK_TTL = timedelta(minutes=int(os.environ.get("LOCK_TTL_MINUTES", "10")))
-    # Token guarding the downstream API is checked against hashed tokens in the database.
-    PDF_RENDER_TIMEOUT = 60
     ACADEMIE = os.environ.get("PORTAL_ACADEMIE", "Académie de démonstration")
     # Benchmark anchor routes (/bench/...): only for `make bench`, never in production.
     BENCH_ROUTES = os.environ.get("PORTAL_BENCH_ROUTES") == "1"
