@@ -122,14 +122,20 @@ def change_inscription_password(etab: Etablissement, current_suivi_password: str
 
 def reset_passwords(etab: Etablissement) -> None:
     """Both passwords back to the code (a manager's action): every session of the
-    establishment ends, tracking and opened school computers alike."""
+    establishment ends, tracking and opened school computers alike, and its registration
+    service closes (it cannot be opened again until the head has replaced both passwords)."""
     etab.suivi_password_hash = passwords.hash_password(etab.code)
     etab.suivi_password_default = True
     etab.inscription_password_hash = passwords.hash_password(etab.code)
     etab.inscription_password_default = True
     auth.rotate_token(etab)
     etab.inscription_token = new_token()
-    audit.record("etablissement.mots_de_passe_reinitialises", etab)
+    ferme = etab.service_ouvert
+    if ferme:
+        etab.service_ouvert = False
+        etab.service_change_at = utcnow()
+    audit.record("etablissement.mots_de_passe_reinitialises", etab,
+                 details={"avant": {"service_ouvert": True}, "apres": {"service_ouvert": False}} if ferme else None)
     db.session.flush()
 
 

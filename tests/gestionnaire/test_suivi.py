@@ -151,6 +151,19 @@ def test_resetting_an_establishment_passwords_brings_back_the_code_and_ends_its_
     assert event.actor_label == gestionnaire_client.compte.email and event.etablissement_code == etab.code
 
 
+def test_password_reset_closes_an_open_registration_service(gestionnaire_client, make_etablissement):
+    etab = make_etablissement(password=STRONG_PASSWORD)
+    etab.service_ouvert = True
+    db.session.commit()
+    response = gestionnaire_client.post(f"/gestionnaire/etablissements/{etab.code}/mots-de-passe",
+                                        data={"confirmation": "oui"})
+    assert response.status_code == 302
+    db.session.refresh(etab)
+    assert etab.service_ouvert is False and etab.inscription_password_default
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "etablissement.mots_de_passe_reinitialises"))
+    assert event.details == {"avant": {"service_ouvert": True}, "apres": {"service_ouvert": False}}
+
+
 def test_password_reset_needs_confirmation_and_a_recent_login(gestionnaire_client, make_etablissement):
     etab = make_etablissement(password=STRONG_PASSWORD)
     gestionnaire_client.post(f"/gestionnaire/etablissements/{etab.code}/mots-de-passe", data={})

@@ -90,7 +90,7 @@ def reset_etablissement_passwords(code: str):
     etablissements.reset_passwords(etab)
     db.session.commit()
     flash(f"Les deux mots de passe de {etab.code} sont revenus au code de l'établissement ; "
-          "ses sessions ouvertes sont fermées.", "success")
+          "ses sessions ouvertes et son service d'inscription sont fermés.", "success")
     return redirect(url_for(".show_etablissement", code=etab.code))
 
 
