@@ -11,7 +11,7 @@ from datetime import date
 
 from collections.abc import Callable
 
-from flask import abort, redirect, render_template, request, session
+from flask import abort, flash, redirect, render_template, request, session
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets.core import clean_key
 
 from .extensions import db
-from .services import ServiceError, brouillons, candidatures, passwords
+from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords
 from .templating import LIBELLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -441,6 +441,34 @@ def _shown(field) -> str:
     if isinstance(field.data, date):
         return field.data.strftime("%d/%m/%Y")
     return field.data or "Non renseigné"
+
+
+def run_review(parcours: Parcours, form, *, step_url: Callable[[str], str], submit: Callable, done: Callable,
+               render: Callable):
+    """The review page of a registration flow (school computer, public creation and
+    modification): every step shown as entered; a valid POST checks every rule again through
+    ``submit(candidat, choix)``, then drops the draft, commits and answers ``done(result)``.
+    A refusal rolls back and is shown on the page (``render(sections)``); a locked database
+    goes on to its maintenance page."""
+    try:
+        sections = parcours.recapitulatif()
+        candidat, choix = parcours.candidature()
+    except EtapeIncomplete as exc:
+        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
+        return redirect(step_url(exc.step))
+    if form.validate_on_submit():
+        try:
+            result = submit(candidat, choix)
+        except DatabaseLocked:
+            raise
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            parcours.clear()
+            db.session.commit()
+            return done(result)
+    return render(sections)
 
 
 def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable[[str], str], **context):

@@ -13,9 +13,9 @@ from .. import auth
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db
-from ..forms_common import EtapeIncomplete, Parcours, attach_error, run_step, step_context
+from ..forms_common import Parcours, run_review, run_step, step_context
 from ..models import Etablissement, Inscription
-from ..services import DatabaseLocked, ServiceError, audit, brouillons, campagne, candidatures, passwords, throttle
+from ..services import audit, brouillons, campagne, candidatures, passwords, throttle
 from . import bp
 from .forms import ConfirmForm, PosteLoginForm
 
@@ -94,29 +94,21 @@ def fill_step(etape: str):
 @allow("poste")
 def review_inscription():
     parcours = _parcours()
-    try:
-        sections = parcours.recapitulatif()
-        candidat, choix = parcours.candidature()
-    except EtapeIncomplete as exc:
-        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
-        return redirect(_step_url(exc.step))
+
+    def submit(candidat, choix):
+        return candidatures.create_inscription(parcours.ctx, candidat, choix, auteur=f"poste {g.poste.code}")
+
+    def done(inscription):
+        session[LAST_KEY] = inscription.id
+        return redirect(url_for(".show_confirmation"))
+
     form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            inscription = candidatures.create_inscription(parcours.ctx, candidat, choix,
-                                                          auteur=f"poste {g.poste.code}")
-        except DatabaseLocked:
-            raise
-        except ServiceError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            parcours.clear()
-            session[LAST_KEY] = inscription.id
-            db.session.commit()
-            return redirect(url_for(".show_confirmation"))
-    return render_template("inscription/recapitulatif.html", form=form, sections=sections,
-                           step_url=_step_url, **step_context(parcours, "recapitulatif"), **_layout())
+
+    def render(sections):
+        return render_template("inscription/recapitulatif.html", form=form, sections=sections, step_url=_step_url,
+                               **step_context(parcours, "recapitulatif"), **_layout())
+
+    return run_review(parcours, form, step_url=_step_url, submit=submit, done=done, render=render)
 
 
 def _last_inscription() -> Inscription:

@@ -9,9 +9,9 @@ from .. import auth
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db, limiter
-from ..forms_common import EtapeIncomplete, Parcours, attach_error, run_step, step_context
+from ..forms_common import Parcours, run_review, run_step, step_context
 from ..models import Inscription
-from ..services import DatabaseLocked, ServiceError, campagne, candidatures, throttle
+from ..services import campagne, candidatures, throttle
 from . import bp
 from .forms import CandidatLoginForm, ConfirmForm, SecretForm, VerificationForm
 
@@ -75,33 +75,25 @@ def fill_step(etape: str):
 @allow("tous")
 def review_inscription():
     parcours = _creation()
-    try:
-        sections = parcours.recapitulatif()
-        candidat, choix = parcours.candidature()
-    except EtapeIncomplete as exc:
-        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
-        return redirect(_creation_url(exc.step))
     form = SecretForm()
-    if form.validate_on_submit():
-        try:
-            inscription = candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
-                                                          auteur="candidat individuel")
-        except DatabaseLocked:
-            raise
-        except ServiceError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            parcours.clear()
-            db.session.commit()
-            auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
-            flash(f"Votre préinscription est enregistrée sous le numéro {inscription.numero_version}. "
-                  "Notez ce numéro : avec votre date de naissance et votre code secret, il vous permet de "
-                  "revenir sur votre inscription.", "success")
-            return redirect(url_for(".show_inscription", inscription_id=inscription.id))
-    return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=_creation_url,
-                           action=url_for(".review_inscription"), mode="creation",
-                           **step_context(parcours, "recapitulatif"))
+
+    def submit(candidat, choix):
+        return candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
+                                               auteur="candidat individuel")
+
+    def done(inscription):
+        auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
+        flash(f"Votre préinscription est enregistrée sous le numéro {inscription.numero_version}. "
+              "Notez ce numéro : avec votre date de naissance et votre code secret, il vous permet de "
+              "revenir sur votre inscription.", "success")
+        return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+
+    def render(sections):
+        return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=_creation_url,
+                               action=url_for(".review_inscription"), mode="creation",
+                               **step_context(parcours, "recapitulatif"))
+
+    return run_review(parcours, form, step_url=_creation_url, submit=submit, done=done, render=render)
 
 
 # --- coming back ---------------------------------------------------------------------
@@ -239,31 +231,24 @@ def review_modification(inscription_id: int):
     if refused:
         return refused
     parcours, step_url = _modification(inscription), _modification_url(inscription)
-    try:
-        sections = parcours.recapitulatif()
-        candidat, choix = parcours.candidature()
-    except EtapeIncomplete as exc:
-        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
-        return redirect(step_url(exc.step))
+
+    def submit(candidat, choix):
+        return candidatures.modify_inscription(inscription, candidat, choix, auteur="candidat individuel")
+
+    def done(changed):
+        flash(f"Modification enregistrée : votre inscription porte désormais le numéro "
+              f"{inscription.numero_version}. Imprimez la nouvelle confirmation." if changed
+              else "Aucune modification : votre inscription reste inchangée.", "success" if changed else "info")
+        return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+
     form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            changed = candidatures.modify_inscription(inscription, candidat, choix, auteur="candidat individuel")
-        except DatabaseLocked:
-            raise
-        except ServiceError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            parcours.clear()
-            db.session.commit()
-            flash(f"Modification enregistrée : votre inscription porte désormais le numéro "
-                  f"{inscription.numero_version}. Imprimez la nouvelle confirmation." if changed
-                  else "Aucune modification : votre inscription reste inchangée.", "success" if changed else "info")
-            return redirect(url_for(".show_inscription", inscription_id=inscription.id))
-    return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=step_url,
-                           action=step_url("recapitulatif"), mode="modification",
-                           **step_context(parcours, "recapitulatif"), **_candidat_layout())
+
+    def render(sections):
+        return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=step_url,
+                               action=step_url("recapitulatif"), mode="modification",
+                               **step_context(parcours, "recapitulatif"), **_candidat_layout())
+
+    return run_review(parcours, form, step_url=step_url, submit=submit, done=done, render=render)
 
 
 # --- verification of a printed confirmation ------------------------------------------
