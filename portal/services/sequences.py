@@ -13,16 +13,6 @@ from ..extensions import db
 from ..models import SessionExamen
 
 
-def next_numero(session_id: int) -> int:
-    return db.session.execute(
-        update(SessionExamen)
-        .where(SessionExamen.id == session_id)
-        .values(dernier_numero=SessionExamen.dernier_numero + 1)
-        .returning(SessionExamen.dernier_numero)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-
-
 def next_changement(session_id: int) -> int:
     return db.session.execute(
         update(SessionExamen)
