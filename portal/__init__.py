@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
     from . import auth  # noqa: F401  (registers the user loader)
+    from . import generation  # noqa: F401  (create_all installs its triggers)
 
 
 BLUEPRINTS = (

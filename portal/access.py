@@ -21,9 +21,10 @@ from typing import Any
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from . import generation
 from .extensions import db
 from .models import ApiToken, Etablissement, Gestionnaire, Inscription, utcnow
 
@@ -58,11 +59,21 @@ def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_ETABLISSEMENT = select(Etablissement.__table__).where(Etablissement.__table__.c.id == bindparam("id"))
+
+
+def _values(row) -> dict | None:
+    return dict(row._mapping) if row is not None else None
+
+
 def _poste_etablissement() -> Etablissement | None:
     data = session.get("poste")
     if not isinstance(data, dict):
         return None
-    etab = db.session.get(Etablissement, data.get("etab"))
+    etab_id = data.get("etab")
+    etab = generation.attach(Etablissement, generation.cached(("etablissement", etab_id), lambda: _values(
+        db.session.connection().execute(_ETABLISSEMENT, {"id": etab_id}).first()))) if isinstance(
+        etab_id, int) else None
     if etab is None or not etab.actif or etab.inscription_token != data.get("token"):
         session.pop("poste", None)
         return None

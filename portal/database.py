@@ -17,7 +17,7 @@ of failing when they upgrade a read lock.
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -53,9 +53,16 @@ def _is_write(statement: str) -> bool:
     return not statement.lstrip()[:8].upper().startswith(_NO_LOCK)
 
 
+def wrote_in_request() -> bool:
+    """Whether this request has sent a write statement (or called ``begin_write``)."""
+    return bool(g.get("_a_ecrit")) if has_request_context() else True
+
+
 def begin_write() -> None:
     """Make sure the current transaction holds SQLite's write lock before reading what
     must not change until the commit (PostgreSQL locks the rows it reads instead)."""
+    if has_request_context():
+        g._a_ecrit = True
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return
@@ -65,6 +72,11 @@ def begin_write() -> None:
 
 
 def configure_engine(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_write(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if has_request_context() and _is_write(statement):
+            g._a_ecrit = True
+
     if engine.dialect.name != "sqlite":
         return
 

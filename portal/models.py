@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -629,3 +630,15 @@ class Brouillon(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     donnees: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class GenerationDonnees(db.Model):
+    """One row (id 1): a counter that database triggers raise whenever a table read by every
+    page changes (see ``portal/generation.py``). A process keeps those reads between
+    requests and drops them as soon as the counter moved, so that several instances stay
+    correct without talking to each other."""
+
+    __tablename__ = "generation_donnees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    valeur: Mapped[int] = mapped_column(BigInteger, default=0)

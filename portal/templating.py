@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import formatting
+from . import formatting, ui
 
 LIBELLES = {
     "forme": {"globale": "Globale", "progressive": "Progressive"},
@@ -67,4 +67,4 @@ def register_templating(app: Flask) -> None:
         libelle=libelle,
         oui_non=oui_non,
     )
-    app.jinja_env.globals.update(libelles=LIBELLES)
+    app.jinja_env.globals.update(libelles=LIBELLES, ui_input=ui.input, ui_radios=ui.radios, ui_messages=ui.messages)

@@ -8,20 +8,33 @@ from flask import g
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
+from .. import generation
 from ..extensions import db
 from ..formatting import format_datetime
 from ..models import SERVICES, Examen, OuvertureService, SessionExamen, utcnow
-from ..request_cache import cached, forget
+from ..request_cache import forget
 from . import ServiceError, audit
+
+
+_SESSIONS = SessionExamen.__table__
+# Every column but the two counters every registration takes (read from the row if touched).
+_SESSION_COURANTE = select(*(c for c in _SESSIONS.c if c.name not in ("dernier_numero", "dernier_changement"))
+                           ).where(_SESSIONS.c.courante.is_(True))
 
 
 def current_session() -> SessionExamen | None:
     """The session marked current (one at most, held by a unique index)."""
     if "session_examen" in g:
         return g.session_examen
-    found = db.session.scalar(select(SessionExamen).where(SessionExamen.courante.is_(True)))
+    values = generation.cached("session_courante", lambda: _columns(
+        db.session.connection().execute(_SESSION_COURANTE).first()))
+    found = generation.attach(SessionExamen, values)
     g.session_examen = found
     return found
+
+
+def _columns(row) -> dict | None:
+    return dict(row._mapping) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def _calendrier(session_id: int) -> _Calendrier:
                                                  row.fin_tardive)
             for row in lignes})
 
-    return cached(("calendrier", session_id), load)
+    return generation.cached(("calendrier", session_id), load)
 
 
 def _window(row: _Ligne, now: datetime, qui: str) -> EtatService:

@@ -18,6 +18,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from .. import generation
 from ..database import begin_write
 from ..extensions import db
 from ..models import Verrou, utcnow
@@ -49,7 +50,7 @@ _STATE_FOR_SHARE = _STATE.with_for_update(read=True)
 
 def is_held() -> bool:
     """Whether the lock is held and not expired (one plain read: banners, school computers)."""
-    row = db.session.connection().execute(_STATE).first()
+    row = generation.cached("verrou", lambda: db.session.connection().execute(_STATE).first())
     return row is not None and bool(row.actif) and (row.expire_at is None or row.expire_at > utcnow())
 
 

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Etablissement
 from portal.services import audit
 from portal.services.passwords import verify_password
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, now_paris_naive
 from tests.gestionnaire.conftest import make_stale
 
 IMG_RE = re.compile(r'<img[^>]*src="data:image/svg\+xml;base64,([^"]+)"[^>]*alt="([^"]+)"')
@@ -208,7 +208,9 @@ def test_audit_trail_filters_by_establishment_candidate_actor_action_and_date(
     by_bob = rows("acteur=bob")
     assert "inscription.creee" in by_bob and "verrou.pose" not in by_bob
     assert "verrou.pose" in rows("action=verrou.pose")
-    assert "verrou.pose" in rows(f"du={date.today().isoformat()}&au={date.today().isoformat()}")
+    # The journal's days are Paris days (between 23:00 and midnight UTC in winter, the next one).
+    today = now_paris_naive().date().isoformat()
+    assert "verrou.pose" in rows(f"du={today}&au={today}")
     assert "verrou.pose" not in rows("au=01/01/2020")
 
 

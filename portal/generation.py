@@ -1,0 +1,166 @@
+"""Campaign data kept between requests, for as long as the database says it has not changed.
+
+Every page of the registration flows reads the same few rows: the current session, its
+calendar, the school computer's establishment, the lock. They change a few times a day
+(a manager, a school head) and are read thousands of times a minute on opening days.
+
+Triggers on their tables raise ``generation_donnees.valeur`` in the transaction that
+changes them. SQLite runs one writer at a time: plain row triggers. PostgreSQL: a deferred
+constraint trigger, so that the counter row is updated at commit, after every other row
+the transaction locks (it cannot take part in a deadlock), plus a statement trigger for
+TRUNCATE. The counters of ``sessions_examen`` (taken by every registration) are left out.
+
+A request reads the counter first (one small query). When it equals the one
+the process's values were filed under, they are used as they are; otherwise they are
+dropped and read again, after the counter. A value is therefore never filed under a
+counter older than the data it was read from: a change committed after the counter read
+is seen by the next request, of every instance.
+
+A request uses it until its first write statement (or ``begin_write``); from then on it
+reads the database, so that it never sees values older than its own writes. The reads a
+submission makes before writing are as fresh as the counter read at the start of the
+request; what must not change until the commit is read under lock as before (the lock row
+in ``verrou.assert_writable``, the session counters).
+
+SQLite: a migration that rebuilds a watched table (``batch_alter_table`` copies it) drops
+its triggers; it must call ``install`` again.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app, has_request_context
+from sqlalchemy import event, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from . import request_cache
+from .database import wrote_in_request
+from .extensions import db
+from .models import GenerationDonnees
+
+T = TypeVar("T")
+
+TABLE = GenerationDonnees.__table__.name
+# Watched table -> the columns whose update counts (None: any column).
+WATCHED: dict[str, tuple[str, ...] | None] = {
+    "sessions_examen": ("annee", "libelle", "academie", "date_examen", "courante", "texte_confirmation",
+                        "texte_accueil", "created_at"),
+    "examens": None,
+    "ouvertures_service": None,
+    "etablissements": None,
+    "verrous": None,
+}
+_FUNCTION = "generation_donnees_suivante"
+_BUMP = f"UPDATE {TABLE} SET valeur = valeur + 1 WHERE id = 1"
+
+
+def install_statements(dialect: str, watched: dict[str, tuple[str, ...] | None]) -> list[str]:
+    """The row of the counter and the triggers that raise it (idempotent)."""
+    if dialect == "postgresql":
+        statements = [
+            f"INSERT INTO {TABLE} (id, valeur) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+            f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {_BUMP}; RETURN NULL; END $$",
+        ]
+        for table, columns in watched.items():
+            update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+            statements += [
+                f"DROP TRIGGER IF EXISTS generation_{table} ON {table}",
+                f"CREATE CONSTRAINT TRIGGER generation_{table} AFTER INSERT OR {update} OR DELETE ON {table} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {_FUNCTION}()",
+                f"DROP TRIGGER IF EXISTS generation_{table}_vidage ON {table}",
+                f"CREATE TRIGGER generation_{table}_vidage AFTER TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {_FUNCTION}()",
+            ]
+        return statements
+    statements = [f"INSERT OR IGNORE INTO {TABLE} (id, valeur) VALUES (1, 0)"]
+    for table, columns in watched.items():
+        update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+        for name, what in (("ajout", "INSERT"), ("modification", update), ("suppression", "DELETE")):
+            statements.append(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{name} AFTER {what} ON {table} "
+                              f"BEGIN {_BUMP}; END")
+    return statements
+
+
+def uninstall_statements(dialect: str, watched: dict[str, tuple[str, ...] | None]) -> list[str]:
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for table in watched
+                for name in (f"generation_{table}", f"generation_{table}_vidage")] + [
+            f"DROP FUNCTION IF EXISTS {_FUNCTION}()"]
+    return [f"DROP TRIGGER IF EXISTS generation_{table}_{name}" for table in watched
+            for name in ("ajout", "modification", "suppression")]
+
+
+def install(connection: Connection, watched: dict[str, tuple[str, ...] | None] = WATCHED) -> None:
+    for statement in install_statements(connection.dialect.name, watched):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(db.Model.metadata, "after_create")
+def _after_create(_metadata, connection, **_kw) -> None:
+    """``create_all`` (tests, benchmarks) installs what the migration installs."""
+    install(connection)
+
+
+# --- the values kept by this process ---------------------------------------------------------
+
+_READ = select(GenerationDonnees.__table__.c.valeur).where(GenerationDonnees.__table__.c.id == 1)
+
+
+class _Store:
+    """(counter, values) of one application in one process, replaced as a whole, so that a
+    request that read an older counter never files its values under a newer one."""
+
+    def __init__(self) -> None:
+        self.current: tuple[int, dict] = (-1, {})
+        self.lock = threading.Lock()
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault("portal.generation", _Store())
+
+
+def _read_counter() -> int | None:
+    return db.session.connection().execute(_READ).scalar()
+
+
+def cached(key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` once per change of the campaign data in this process, until the request
+    writes; afterwards once per request; outside a request, every time."""
+    if not has_request_context() or wrote_in_request():
+        return request_cache.cached(key, load)
+    counter = request_cache.cached("generation_donnees", _read_counter)
+    if counter is None:  # the row is missing: nothing is kept
+        return request_cache.cached(key, load)
+    store = _store()
+    with store.lock:
+        current = store.current
+        if current[0] != counter:
+            current = store.current = (counter, {})
+    values = current[1]
+    if key not in values:
+        values[key] = load()
+    return values[key]
+
+
+def attach(model: type[T], values: dict[str, Any] | None) -> T | None:
+    """An instance of ``model`` in this request's database session, built from column
+    values without a query (columns left out are read from the database if touched)."""
+    if values is None:
+        return None
+    existing = db.session.identity_map.get(identity_key(model, values["id"]))
+    if existing is not None:
+        # Already in this session (read earlier, maybe expired by a commit): fill what is
+        # not loaded instead of reading the row again.
+        for key in inspect(existing).unloaded & values.keys():
+            set_committed_value(existing, key, values[key])
+        return existing
+    instance = model(**values)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance

@@ -1,0 +1,110 @@
+"""Campaign data kept between requests by each process (portal/generation.py): read-only
+pages reuse the session, calendar, establishment and lock they read before, and a change
+committed by any instance is seen on the very next page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from portal.extensions import db
+from portal.models import GenerationDonnees
+from tests.test_query_counts import counting_queries
+
+STEP = "/inscription/etape/identite"
+
+
+@pytest.fixture
+def other_instance(app):
+    """A second application instance's connection to the same database."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def run(sql: str, **params) -> None:
+        with engine.begin() as connection:
+            connection.execute(text(sql), params)
+        # The tests' application context outlives a request, and its database session with
+        # it: end its read transaction, as the end of a request does in production.
+        db.session.rollback()
+
+    yield run
+    engine.dispose()
+
+
+def _counter() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(GenerationDonnees.valeur).where(GenerationDonnees.id == 1))
+
+
+def _tables_read(client) -> set[str]:
+    with counting_queries() as statements:
+        assert client.get(STEP).status_code == 200
+    return {table for table in ("generation_donnees", "etablissements", "sessions_examen", "ouvertures_service",
+                                "verrous") if any(re.search(rf"\b(FROM|JOIN) {table}\b", s) for s in statements)}
+
+
+def test_a_page_reads_the_kept_data_again_only_after_a_change(client, poste, other_instance):
+    client.get(STEP)
+    assert _tables_read(client) == {"generation_donnees"}
+    other_instance("UPDATE sessions_examen SET libelle = :libelle", libelle="Session renommée")
+    assert _tables_read(client) == {"generation_donnees", "etablissements", "sessions_examen",
+                                    "ouvertures_service", "verrous"}
+    assert _tables_read(client) == {"generation_donnees"}
+
+
+def test_a_service_closed_by_another_instance_closes_the_next_page(client, poste, other_instance):
+    assert client.get(STEP).status_code == 200
+    assert client.get(STEP).status_code == 200
+    other_instance("UPDATE ouvertures_service SET ouvert = :ouvert WHERE service = 'etablissement'", ouvert=False)
+    response = client.get(STEP)
+    assert response.status_code == 403
+    assert "fermé par le rectorat" in response.get_data(as_text=True)
+
+
+def test_a_registration_posted_after_another_instance_closed_the_service_is_refused(
+        client, poste, register, other_instance):
+    assert client.get(STEP).status_code == 200
+    other_instance("UPDATE ouvertures_service SET ouvert = :ouvert WHERE service = 'etablissement'", ouvert=False)
+    response = register(poste.specialites["CAP"])
+    assert response.status_code == 403
+    assert "fermé par le rectorat" in response.get_data(as_text=True)
+
+
+def test_a_password_reset_by_another_instance_closes_the_school_computer(client, poste, other_instance):
+    assert client.get(STEP).status_code == 200
+    other_instance("UPDATE etablissements SET inscription_token = :token WHERE id = :id",
+                   token="remplace", id=poste.etab.id)
+    response = client.get(STEP)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/inscription/")
+
+
+def test_a_lock_taken_by_another_instance_shows_on_the_next_page(client, poste, other_instance):
+    assert "maintenance" not in client.get(STEP).get_data(as_text=True).lower()
+    other_instance("INSERT INTO verrous (nom, actif, acteur, motif) VALUES ('base', :actif, 'gestionnaire', "
+                   "'chargement')", actif=True)
+    client.get(STEP)
+    with counting_queries() as statements:
+        client.get(STEP)
+    assert not any("FROM verrous" in s for s in statements)
+    other_instance("UPDATE verrous SET actif = :actif", actif=False)
+    with counting_queries() as statements:
+        client.get(STEP)
+    assert any("FROM verrous" in s for s in statements)
+
+
+def test_registrations_leave_the_counter_alone(client, poste, register):
+    before = _counter()
+    response = register(poste.specialites["CAP"])
+    assert response.status_code == 302 and response.headers["Location"].endswith("/confirmation")
+    assert _counter() == before
+
+
+def test_a_manager_change_through_the_portal_moves_the_counter(app, poste):
+    from portal.models import Etablissement
+
+    before = _counter()
+    etab = db.session.get(Etablissement, poste.etab.id)
+    etab.nom = "Lycée renommé"
+    db.session.commit()
+    assert _counter() == before + 1
