@@ -1,7 +1,7 @@
 """Campaign data kept between requests, for as long as the database says it has not changed.
 
 Every page of the registration flows reads the same few rows: the current session, its
-calendar, the school computer's establishment, the lock. They change a few times a day
+calendar, the school computer's establishment, the lock, the specialties offered. They change a few times a day
 (a manager, a school head) and are read thousands of times a minute on opening days.
 
 Triggers on their tables raise ``generation_donnees.valeur`` in the transaction that
@@ -54,6 +54,9 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     "ouvertures_service": None,
     "etablissements": None,
     "verrous": None,
+    "specialites": None,
+    "statuts_publication": None,
+    "etablissement_specialites": None,
 }
 _FUNCTION = "generation_donnees_suivante"
 _BUMP = f"UPDATE {TABLE} SET valeur = valeur + 1 WHERE id = 1"

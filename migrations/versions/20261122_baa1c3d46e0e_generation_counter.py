@@ -24,6 +24,9 @@ WATCHED = {
     "ouvertures_service": None,
     "etablissements": None,
     "verrous": None,
+    "specialites": None,
+    "statuts_publication": None,
+    "etablissement_specialites": None,
 }
 
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import and_, bindparam, exists, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import generation
 from ..extensions import db
 from ..models import (
     AutorisationTardive,
@@ -95,34 +97,51 @@ def has_base_eleves(session_examen: SessionExamen, etablissement: Etablissement 
 
 
 def specialites_offertes(ctx: Contexte, now: datetime | None = None) -> list[Specialite]:
-    """Published specialties of exams open in the calendar (and prepared by the establishment);
-    read once per request when asked for the present moment."""
-    if now is not None:
-        return _specialites_offertes(ctx, now)
-    etablissement_id = ctx.etablissement.id if ctx.etablissement else None
-    key = ("specialites_offertes", ctx.session.id, ctx.source, etablissement_id)
-    return list(cached(key, lambda: _specialites_offertes(ctx, None)))
-
-
-def _specialites_offertes(ctx: Contexte, now: datetime | None) -> list[Specialite]:
-    ouverts = campagne.examens_ouverts(ctx.session, ctx.source, now)
+    """Published specialties of exams open in the calendar (and prepared by the establishment),
+    with their exam. Every step page asks for them: the rows are kept by the process for the
+    exams open at this moment (``generation``), and become instances of this request's
+    database session without a query."""
+    ouverts = sorted(campagne.examens_ouverts(ctx.session, ctx.source, now))
     if not ouverts:
         return []
-    stmt = (
-        select(Specialite)
-        .join(Examen, Examen.id == Specialite.examen_id)
-        .join(StatutPublication, and_(StatutPublication.specialite_id == Specialite.id,
-                                      StatutPublication.session_id == ctx.session.id))
-        .where(StatutPublication.statut == "publie", Specialite.actif.is_(True),
-               Specialite.examen_id.in_(list(ouverts)))
-        .options(joinedload(Specialite.examen))
-        .order_by(Examen.ordre, Specialite.libelle)
-    )
-    if ctx.etablissement is not None:
-        prepared = select(etablissement_specialites.c.specialite_id).where(
-            etablissement_specialites.c.etablissement_id == ctx.etablissement.id)
-        stmt = stmt.where(Specialite.id.in_(prepared))
-    return list(db.session.scalars(stmt))
+    etablissement_id = ctx.etablissement.id if ctx.etablissement else None
+    key = ("specialites_offertes", ctx.session.id, ctx.source, etablissement_id, tuple(ouverts))
+    rows = generation.cached(key, lambda: _specialites_offertes(ctx.session.id, etablissement_id, ouverts))
+    offertes = []
+    for specialite_values, examen_values in rows:
+        specialite = generation.attach(Specialite, specialite_values)
+        if "examen" in inspect(specialite).unloaded:
+            set_committed_value(specialite, "examen", generation.attach(Examen, examen_values))
+        offertes.append(specialite)
+    return offertes
+
+
+_SPECIALITES, _EXAMENS, _STATUTS = Specialite.__table__, Examen.__table__, StatutPublication.__table__
+_OFFERTES = (
+    select(*_SPECIALITES.c, *(c.label(f"examen__{c.name}") for c in _EXAMENS.c))
+    .join(_EXAMENS, _EXAMENS.c.id == _SPECIALITES.c.examen_id)
+    .join(_STATUTS, and_(_STATUTS.c.specialite_id == _SPECIALITES.c.id,
+                         _STATUTS.c.session_id == bindparam("session_id")))
+    .where(_STATUTS.c.statut == "publie", _SPECIALITES.c.actif.is_(True),
+           _SPECIALITES.c.examen_id.in_(bindparam("examens", expanding=True)))
+    .order_by(_EXAMENS.c.ordre, _SPECIALITES.c.libelle)
+)
+_PREPAREES = _OFFERTES.where(_SPECIALITES.c.id.in_(
+    select(etablissement_specialites.c.specialite_id)
+    .where(etablissement_specialites.c.etablissement_id == bindparam("etablissement_id"))))
+
+
+def _specialites_offertes(session_id: int, etablissement_id: int | None,
+                          examens: list[int]) -> list[tuple[dict, dict]]:
+    """(specialty columns, exam columns) of each specialty offered, in the order shown."""
+    params = {"session_id": session_id, "examens": examens, "etablissement_id": etablissement_id}
+    rows = db.session.connection().execute(_PREPAREES if etablissement_id is not None else _OFFERTES, params)
+    offertes = []
+    for row in rows:
+        values = row._mapping
+        offertes.append(({c.name: values[c.name] for c in _SPECIALITES.c},
+                         {c.name: values[f"examen__{c.name}"] for c in _EXAMENS.c}))
+    return offertes
 
 
 def section_europeenne_demandee(specialite: Specialite, etablissement: Etablissement | None,

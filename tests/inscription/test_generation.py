@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select, text
 
 from portal.extensions import db
 from portal.models import GenerationDonnees
+from tests.inscription.conftest import CONTACT, IDENTITE
 from tests.test_query_counts import counting_queries
 
 STEP = "/inscription/etape/identite"
@@ -91,6 +92,16 @@ def test_a_lock_taken_by_another_instance_shows_on_the_next_page(client, poste, 
     with counting_queries() as statements:
         client.get(STEP)
     assert any("FROM verrous" in s for s in statements)
+
+
+def test_a_specialty_unpublished_by_another_instance_leaves_the_next_page(client, poste, other_instance):
+    assert client.post("/inscription/etape/identite", data=IDENTITE).status_code == 302
+    assert client.post("/inscription/etape/contact", data=CONTACT).status_code == 302
+    assert "Cuisine" in client.get("/inscription/etape/specialite").get_data(as_text=True)
+    other_instance("UPDATE statuts_publication SET statut = 'non_integrable' WHERE specialite_id = :id",
+                   id=poste.specialites["CAP"].id)
+    page = client.get("/inscription/etape/specialite").get_data(as_text=True)
+    assert "Cuisine" not in page and "Commerce" in page
 
 
 def test_registrations_leave_the_counter_alone(client, poste, register):
