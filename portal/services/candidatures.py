@@ -106,7 +106,11 @@ def specialites_offertes(ctx: Contexte, now: datetime | None = None) -> list[Spe
         return []
     etablissement_id = ctx.etablissement.id if ctx.etablissement else None
     key = ("specialites_offertes", ctx.session.id, ctx.source, etablissement_id, tuple(ouverts))
-    rows = generation.cached(key, lambda: _specialites_offertes(ctx.session.id, etablissement_id, ouverts))
+    return list(cached(("instances", *key), lambda: _instances(
+        generation.cached(key, lambda: _specialites_offertes(ctx.session.id, etablissement_id, ouverts)))))
+
+
+def _instances(rows: list[tuple[dict, dict]]) -> list[Specialite]:
     offertes = []
     for specialite_values, examen_values in rows:
         specialite = generation.attach(Specialite, specialite_values)
