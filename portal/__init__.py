@@ -65,8 +65,10 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)
     with app.app_context():
         configure_engine(db.engine)
-    from . import auth  # noqa: F401  (registers the user loader)
+    from . import auth  # registers the user loader
     from . import generation  # noqa: F401  (create_all installs its triggers)
+
+    app.session_interface = auth.SessionCookie()
 
 
 BLUEPRINTS = (

@@ -101,6 +101,25 @@ class TestIdleTimeout:
         assert _dashboard(client).status_code == 302
 
 
+def test_activity_keeps_the_session_and_the_cookie_is_signed_again_at_most_once_a_minute(client, head):
+    def session_cookie_set(response) -> bool:
+        return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+    with time_machine.travel("2027-03-01 08:00:00+00:00", tick=False) as traveller:
+        client.post("/etablissement/connexion", data={"code": head.code, "password": HEAD_PASSWORD})
+        assert _dashboard(client).status_code == 200  # its forms put a CSRF token in the session
+        traveller.shift(timedelta(seconds=30))
+        response = _dashboard(client)
+        assert response.status_code == 200 and not session_cookie_set(response)
+        traveller.shift(timedelta(minutes=20))
+        response = _dashboard(client)
+        assert response.status_code == 200 and session_cookie_set(response)
+        traveller.shift(timedelta(minutes=25))  # 45 minutes after login, 25 after the last signature
+        assert _dashboard(client).status_code == 200
+        traveller.shift(timedelta(minutes=31))
+        assert _dashboard(client).status_code == 302
+
+
 def test_absolute_timeout_ends_an_active_session_after_twelve_hours(app, client, head):
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=2)
     with time_machine.travel("2027-03-01 08:00:00+00:00", tick=False) as traveller:
