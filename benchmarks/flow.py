@@ -411,6 +411,10 @@ def login_cookie(server) -> tuple[str, str]:
     """A school computer opened on ``server``: (Cookie header, path of the first step)."""
     client = Client(server.url, ETAB_CODE, ETAB_PASSWORD)
     first_step = client.open_computer()
+    # The page once, as the pupil's browser shows it: its form puts the CSRF token in the
+    # session, and the browser keeps the cookie that carries it. wrk replays one fixed
+    # cookie: without the token, every request would create one and sign a new cookie.
+    client.request("GET", first_step)
     cookie = "; ".join(f"{name}={value}" for name, value in client.http.cookies.items())
     return cookie, first_step
 
