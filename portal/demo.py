@@ -411,9 +411,12 @@ def database_is_empty() -> bool:
 
 
 def delete_all_data() -> None:
-    """Every row of every table, children first; the schema (owned by migrations) stays."""
+    """Every row of every table, children first; the schema (owned by migrations) stays, and
+    so does the row of the generation counter (``portal/generation.py``), which the migration
+    creates: without it no process would keep the campaign data between requests."""
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
+        if table.name != "generation_donnees":
+            db.session.execute(table.delete())
     db.session.flush()
 
 
