@@ -1,8 +1,9 @@
 """Campaign data kept between requests, for as long as the database says it has not changed.
 
 Every page of the registration flows reads the same few rows: the current session, its
-calendar, the school computer's establishment, the lock, the specialties offered. They change a few times a day
-(a manager, a school head) and are read thousands of times a minute on opening days.
+calendar, the school computer's establishment, the lock, the specialties offered. They
+change a few times a day (a manager, a school head) and are read thousands of times a
+minute on opening days.
 
 Triggers on their tables raise ``generation_donnees.valeur`` in the transaction that
 changes them. SQLite runs one writer at a time: plain row triggers. PostgreSQL: a deferred
@@ -59,14 +60,15 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     "etablissement_specialites": None,
 }
 _FUNCTION = "generation_donnees_suivante"
-_BUMP = f"UPDATE {TABLE} SET valeur = valeur + 1 WHERE id = 1"
+# Table and function names below are constants of this module, never input.
+_BUMP = f"UPDATE {TABLE} SET valeur = valeur + 1 WHERE id = 1"  # nosec B608
 
 
 def install_statements(dialect: str, watched: dict[str, tuple[str, ...] | None]) -> list[str]:
     """The row of the counter and the triggers that raise it (idempotent)."""
     if dialect == "postgresql":
         statements = [
-            f"INSERT INTO {TABLE} (id, valeur) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+            f"INSERT INTO {TABLE} (id, valeur) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",  # nosec B608
             f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {_BUMP}; RETURN NULL; END $$",
         ]
@@ -85,8 +87,8 @@ def install_statements(dialect: str, watched: dict[str, tuple[str, ...] | None])
     for table, columns in watched.items():
         update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
         for name, what in (("ajout", "INSERT"), ("modification", update), ("suppression", "DELETE")):
-            statements.append(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{name} AFTER {what} ON {table} "
-                              f"BEGIN {_BUMP}; END")
+            statements.append(f"CREATE TRIGGER IF NOT EXISTS generation_{table}_{name} "
+                              f"AFTER {what} ON {table} BEGIN {_BUMP}; END")
     return statements
 
 

@@ -24,13 +24,15 @@ def messages(field) -> Markup:
     ``<id>-desc-error``, the next ones ``-2``, ``-3``..."""
     field_id = escape(field.id)
     errors = "".join(
-        f'\n    <p class="fr-message fr-message--error" id="{field_id}-desc-error{"" if n == 1 else f"-{n}"}">'
-        f"{escape(error)}</p>"
+        f'\n    <p class="fr-message fr-message--error" '
+        f'id="{field_id}-desc-error{"" if n == 1 else f"-{n}"}">{escape(error)}</p>'
         for n, error in enumerate(field.errors, 1))
-    return Markup(f'<div class="fr-messages-group" id="{field_id}-messages" aria-live="polite">{errors}\n  </div>')
+    return Markup(  # nosec B704 - the id and every error are escaped above
+        f'<div class="fr-messages-group" id="{field_id}-messages" aria-live="polite">{errors}\n  </div>')
 
 
-def input(field, hint=None, autocomplete=None, type=None, optional=False, **attributes) -> Markup:  # noqa: A001
+def input(field, hint=None, autocomplete=None, type=None, optional=False,  # noqa: A001
+          **attributes) -> Markup:
     """Text-like input (StringField, EmailField, DateField...): extra keyword arguments are
     HTML attributes of the control (maxlength=8, inputmode="numeric"...)."""
     if autocomplete:
@@ -41,8 +43,9 @@ def input(field, hint=None, autocomplete=None, type=None, optional=False, **attr
     if field.errors:
         attributes["aria-invalid"] = "true"
     field_id = escape(field.id)
-    return Markup(
-        f'<div class="fr-input-group{" fr-input-group--error" if field.errors else ""}" id="{field_id}-groupe">\n'
+    group = "fr-input-group fr-input-group--error" if field.errors else "fr-input-group"
+    return Markup(  # nosec B704 - label, hint and id escaped; control and messages are escaped Markup
+        f'<div class="{group}" id="{field_id}-groupe">\n'
         f'    <label class="fr-label" for="{field_id}">\n      {_label_text(field, optional)}{_hint(hint)}\n'
         f'    </label>\n    {field(class_="fr-input", **attributes)}\n    {messages(field)}\n  </div>')
 
@@ -51,15 +54,19 @@ def radios(field, legend=None, hint=None, inline=False, optional=False) -> Marku
     """Radio buttons in a fieldset whose legend is the field's label (or ``legend``); each
     option's input id is ``<id>-<n>`` (WTForms)."""
     field_id = escape(field.id)
-    title = f"{escape(legend)}{' (facultatif)' if optional else ''}" if legend else _label_text(field, optional)
+    if legend:
+        title = f"{escape(legend)}{' (facultatif)' if optional else ''}"
+    else:
+        title = _label_text(field, optional)
     element = "fr-fieldset__element fr-fieldset__element--inline" if inline else "fr-fieldset__element"
     options = "".join(
         f'\n    <div class="{element}">\n      <div class="fr-radio-group">\n        {option()}\n'
         f'        <label class="fr-label" for="{escape(option.id)}">{escape(option.label.text)}</label>\n'
         f"      </div>\n    </div>"
         for option in field)
-    return Markup(
-        f'<fieldset class="fr-fieldset{" fr-fieldset--error" if field.errors else ""}" id="{field_id}" role="group"\n'
+    fieldset = "fr-fieldset fr-fieldset--error" if field.errors else "fr-fieldset"
+    return Markup(  # nosec B704 - legend, hint, ids and option labels escaped; controls are WTForms Markup
+        f'<fieldset class="{fieldset}" id="{field_id}" role="group"\n'
         f'            aria-labelledby="{field_id}-legend {field_id}-messages">\n'
         f'    <legend class="fr-fieldset__legend--regular fr-fieldset__legend" id="{field_id}-legend">\n'
         f"      {title}{_hint(hint)}\n    </legend>{options}\n    {messages(field)}\n  </fieldset>")
