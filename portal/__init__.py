@@ -110,7 +110,13 @@ def check_page_argument() -> None:
     """A ``page`` number past any real list (or too large for the database's integers)
     is a page that does not exist, as ``db.paginate`` says of pages past the end."""
     raw = request.args.get("page")
-    if raw is not None and raw.isdigit() and int(raw) > MAX_PAGE:
+    if raw is None:
+        return
+    try:
+        number = int(raw)  # as ``request.args.get("page", type=int)`` reads it: "²" fails, "٣" is 3
+    except ValueError:
+        return
+    if number > MAX_PAGE:
         abort(404)
 
 

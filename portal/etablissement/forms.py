@@ -64,6 +64,8 @@ class ActionForm(FlaskForm):
 
 def parse_ids(values: list[str]) -> list[int]:
     """Ids posted by the validation page; ValueError when one is not a positive integer."""
+    if not all(v.isascii() and v.isdigit() and len(v) <= 9 for v in values):
+        raise ValueError("invalid id")
     ids = [int(v) for v in values]
     if any(i <= 0 for i in ids):
         raise ValueError("invalid id")

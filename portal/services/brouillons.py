@@ -43,7 +43,8 @@ def save(draft_id: str | None, data: dict[str, Any]) -> str:
     return draft_id
 
 
-_DELETE = delete(Brouillon.__table__).where(Brouillon.__table__.c.id == bindparam("draft_id"))
+_DELETE = delete(_TABLE).where(_TABLE.c.id == bindparam("draft_id"))
+_PURGE = delete(_TABLE).where(_TABLE.c.updated_at < bindparam("before"))
 
 
 def discard(draft_id: str | None) -> None:
@@ -52,4 +53,4 @@ def discard(draft_id: str | None) -> None:
 
 
 def _purge_expired() -> None:
-    db.session.execute(delete(Brouillon).where(Brouillon.updated_at < utcnow() - TTL))
+    db.session.connection().execute(_PURGE, {"before": utcnow() - TTL})

@@ -209,7 +209,7 @@ def _inscription_ids(session_examen: SessionExamen | None, candidat: str) -> lis
     """Ids of the registrations a "candidate" filter designates: a number N or N-V, or a name."""
     numero = candidat.split("-", 1)[0].strip()
     stmt = select(Inscription.id).join(Candidat)
-    if numero.isdigit():
+    if numero.isascii() and numero.isdigit() and len(numero) <= 9:  # "²" is a digit to isdigit()
         stmt = stmt.where(Inscription.numero == int(numero))
     else:
         stmt = stmt.where(or_(Candidat.nom_naissance.icontains(candidat, autoescape=True),

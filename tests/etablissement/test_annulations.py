@@ -99,6 +99,14 @@ def test_cancelled_id_must_be_a_shown_row(logged, trois):
     assert statuts(*trois) == ["active"] * 3
 
 
+@pytest.mark.parametrize("bad", ["²", "99999999999999999999", "-3", "abc"])
+def test_malformed_id_is_400_and_changes_nothing(logged, trois, bad):
+    response = logged.post("/etablissement/validation", data={"ids": [str(trois[0].id), bad],
+                                                              "annulee": [str(trois[0].id)]})
+    assert response.status_code == 400
+    assert statuts(*trois) == ["active"] * 3
+
+
 def test_locked_database_refuses_cancellation(logged, trois):
     from portal.services import verrou
 

@@ -214,6 +214,14 @@ def test_audit_trail_filters_by_establishment_candidate_actor_action_and_date(
     assert "verrou.pose" not in rows("au=01/01/2020")
 
 
+@pytest.mark.parametrize("query", ["page=²", "candidat=²", "candidat=99999999999999999999",
+                                   "page=99999999999999999999"])
+def test_audit_trail_survives_odd_numbers(gestionnaire_client, session_examen, query):
+    # "²" is a digit to str.isdigit() but not to int(); huge numbers overflow the database's integers.
+    response = gestionnaire_client.get(f"/gestionnaire/journal?{query}")
+    assert response.status_code == (404 if query.startswith("page=9") else 200)
+
+
 def test_audit_trail_rejects_a_malformed_date(gestionnaire_client, session_examen):
     response = gestionnaire_client.get("/gestionnaire/journal?du=hier")
     assert response.status_code == 400

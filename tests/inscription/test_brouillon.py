@@ -1,10 +1,12 @@
 """The draft of a registration stays on the server: the session cookie carries no personal data."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from portal.extensions import db
-from portal.models import Brouillon
+from portal.models import Brouillon, utcnow
 from tests.inscription.conftest import CONTACT, IDENTITE
 
 
@@ -40,3 +42,22 @@ def test_confirmed_registration_leaves_no_draft(client, poste, register):
     response = register(poste.specialites["CAP"])
     assert response.status_code == 302
     assert _drafts() == 0
+
+
+def test_a_draft_left_six_hours_is_forgotten_and_purged(client, poste):
+    client.post("/inscription/etape/identite", data=IDENTITE)
+    client.post("/inscription/etape/contact", data=CONTACT)
+    db.session.execute(update(Brouillon).values(updated_at=utcnow() - timedelta(hours=7)))
+    db.session.add(Brouillon(id="abandonne", donnees={"identite": {"nom_naissance": "ANCIEN"}},
+                             updated_at=utcnow() - timedelta(hours=7)))
+    db.session.commit()
+    assert "Lefèvre" not in client.get("/inscription/etape/identite").get_data(as_text=True)
+    # Answering again starts from nothing: the stale contact answers are not carried over.
+    client.post("/inscription/etape/identite", data=IDENTITE)
+    assert "lea@example.org" not in client.get("/inscription/etape/contact").get_data(as_text=True)
+    # A new draft purges the abandoned ones of other computers.
+    client.post("/inscription/nouvelle")
+    client.post("/inscription/etape/identite", data=IDENTITE)
+    db.session.expire_all()
+    assert db.session.get(Brouillon, "abandonne") is None
+    assert _drafts() == 1

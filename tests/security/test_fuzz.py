@@ -9,6 +9,7 @@ refused there by the database itself, so they must be stopped before it).
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,7 +46,9 @@ TEXT = st.one_of(
 EXTRA = st.dictionaries(st.sampled_from(["etablissement_id", "role", "is_admin", "statut", "numero",
                                          "session_id", "source", "annulee", "version", "seq", "actif"]),
                         TEXT, max_size=3)
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=False, database=None,
+# FUZZ_EXAMPLES=400 for a longer hunt (about 5 minutes) than the 30 examples of every run.
+SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None, derandomize=False,
+                    database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 # Tables whose row count a refused request may change: the trail of the refusal.
