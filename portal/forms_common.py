@@ -40,21 +40,33 @@ OUI_NON = [("oui", "Oui"), ("non", "Non")]
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_:.-]*\Z").match
+# Attribute names as written (``class_`` -> ``class``, ``aria_x`` -> ``aria-x``), by keyword:
+# the keywords come from the code and the templates, a few dozen in all.
+_KEYS: dict[str, str] = {}
+
+
+def _attribute_name(key: str) -> str:
+    name = _KEYS.get(key)
+    if name is None:
+        name = clean_key(key)
+        if not _PLAIN_KEY(name):
+            name = str(escape(name))
+        if len(_KEYS) < 1000:
+            _KEYS[key] = name
+    return name
 
 
 def html_params(**kwargs) -> Markup:
     """The attributes WTForms' ``html_params`` writes, in the same order and escaping, built
     with plain strings: its ``Markup.format`` per attribute was most of a step page's
-    rendering time. Names made of letters, digits, ``_:.-`` need no escaping."""
+    rendering time. Names made of letters, digits, ``_:.-`` need no escaping; ``escape``
+    already turns ``"`` into ``&#34;``."""
     params = []
     for key, value in sorted(kwargs.items()):
-        key = clean_key(key)
-        if not _PLAIN_KEY(key):
-            key = str(escape(key))
         if value is True:
-            params.append(key)
+            params.append(_attribute_name(key))
         elif value is not False:
-            params.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            params.append(f'{_attribute_name(key)}="{escape(value)}"')
     return Markup(" ".join(params))  # nosec B704 - every key and value above is escaped
 
 

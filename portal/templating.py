@@ -1,7 +1,7 @@
 """Jinja filters and globals shared by pages and PDFs."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request, url_for
 
 from . import formatting, ui
 
@@ -58,6 +58,19 @@ def oui_non(value) -> str:
     return "Oui" if value else "Non"
 
 
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` of a URL that depends on nothing but its arguments (static files, the
+    footer's pages): built once per application and root path, not on every page."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    built = current_app.extensions.setdefault("portal.fixed_urls", {})
+    url = built.get(key)
+    if url is None:
+        url = built[key] = url_for(endpoint, **values)
+    return url
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date_fr=formatting.format_date,
@@ -67,4 +80,6 @@ def register_templating(app: Flask) -> None:
         libelle=libelle,
         oui_non=oui_non,
     )
-    app.jinja_env.globals.update(libelles=LIBELLES, ui_input=ui.input, ui_radios=ui.radios, ui_messages=ui.messages)
+    app.jinja_env.globals.update(libelles=LIBELLES, ui_input=ui.input, ui_radios=ui.radios, ui_messages=ui.messages,
+                           ui_error_summary=ui.error_summary, ui_stepper=ui.stepper,
+                           fixed_url=fixed_url)

@@ -70,3 +70,47 @@ def radios(field, legend=None, hint=None, inline=False, optional=False) -> Marku
         f'            aria-labelledby="{field_id}-legend {field_id}-messages">\n'
         f'    <legend class="fr-fieldset__legend--regular fr-fieldset__legend" id="{field_id}-legend">\n'
         f"      {title}{_hint(hint)}\n    </legend>{options}\n    {messages(field)}\n  </fieldset>")
+
+
+def error_summary(form, title=None) -> Markup:
+    """The summary at the top of a form with errors: "Le formulaire contient N erreur(s)",
+    one link per field in error (to its control; a radio group's first option), then
+    the errors of the hidden fields (CSRF) and of the form itself as plain items.
+    Empty when there is no error (most pages: no loop in a template for nothing)."""
+    count, linked, plain = 0, [], []
+    for field in form:
+        errors = field.errors
+        if errors and not isinstance(errors, dict):
+            count += len(errors)
+            if field.type in ("CSRFTokenField", "HiddenField"):
+                plain.extend(errors)
+            else:
+                linked.append(field)
+    form_errors = getattr(form, "form_errors", None)
+    if form_errors:
+        count += len(form_errors)
+        plain.extend(form_errors)
+    if not count:
+        return Markup("")
+    heading = escape(title) if title else f"Le formulaire contient {count} erreur{'s' if count > 1 else ''}"
+    items = [f"\n      <li>{escape(message)}</li>" for message in plain]
+    for field in linked:
+        target = escape(field.id if field.type != "RadioField" else f"{field.id}-0")
+        label = escape(field.label.text)
+        items.extend(f'\n      <li><a href="#{target}">{label} : {escape(error)}</a></li>' for error in field.errors)
+    return Markup(  # nosec B704 - title, messages, ids and labels escaped above
+        '<div class="fr-alert fr-alert--error fr-mb-4w" id="resume-erreurs" tabindex="-1" role="alert" '
+        'aria-labelledby="resume-erreurs-titre">\n'
+        f'    <h2 class="fr-alert__title" id="resume-erreurs-titre">{heading}</h2>\n'
+        f'    <ul>{"".join(items)}\n    </ul>\n  </div>')
+
+
+def stepper(current, total, title, next_title=None) -> Markup:
+    """DSFR stepper: "<title> Étape n sur N", then the next step's title when there is one."""
+    details = (f'\n    <p class="fr-stepper__details">\n      <span class="fr-text--bold">Étape suivante :</span> '
+               f'{escape(next_title)}\n    </p>') if next_title else ""
+    return Markup(  # nosec B704 - titles and numbers escaped
+        f'<div class="fr-stepper">\n    <h2 class="fr-stepper__title">\n      {escape(title)}\n'
+        f'      <span class="fr-stepper__state">Étape {escape(current)} sur {escape(total)}</span>\n    </h2>\n'
+        f'    <div class="fr-stepper__steps" data-fr-current-step="{escape(current)}" '
+        f'data-fr-steps="{escape(total)}"></div>{details}\n  </div>')
