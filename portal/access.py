@@ -62,18 +62,14 @@ def hash_api_token(token: str) -> str:
 _ETABLISSEMENT = select(Etablissement.__table__).where(Etablissement.__table__.c.id == bindparam("id"))
 
 
-def _values(row) -> dict | None:
-    return dict(row._mapping) if row is not None else None
-
-
 def _poste_etablissement() -> Etablissement | None:
     data = session.get("poste")
     if not isinstance(data, dict):
         return None
     etab_id = data.get("etab")
-    etab = generation.attach(Etablissement, generation.cached(("etablissement", etab_id), lambda: _values(
-        db.session.connection().execute(_ETABLISSEMENT, {"id": etab_id}).first()))) if isinstance(
-        etab_id, int) else None
+    etab = generation.attach(Etablissement, generation.cached(
+        ("etablissement", etab_id), lambda: generation.first_row(_ETABLISSEMENT, {"id": etab_id}))
+    ) if isinstance(etab_id, int) else None
     if etab is None or not etab.actif or etab.inscription_token != data.get("token"):
         session.pop("poste", None)
         return None

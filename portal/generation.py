@@ -158,6 +158,12 @@ def _kept(key: Hashable, load: Callable[[], T]) -> T:
     return values[key]
 
 
+def first_row(statement, parameters: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The columns of the statement's first row (a plain dict, safe to keep), or None."""
+    row = db.session.connection().execute(statement, parameters).first()
+    return dict(row._mapping) if row is not None else None
+
+
 def attach(model: type[T], values: dict[str, Any] | None) -> T | None:
     """An instance of ``model`` in this request's database session, built from column
     values without a query (columns left out are read from the database if touched)."""

@@ -116,3 +116,15 @@ def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path):
 @pytest.mark.parametrize("page", ["184467440737095518", "100001"])
 def test_page_numbers_past_any_list_are_not_found(client, page):
     assert client.get(f"/?page={page}").status_code == 404
+
+
+def test_layout_links_follow_the_application_root(client):
+    # Served at the root first: the layout's fixed links are built once per root, so a
+    # deployment under a path prefix must not get the root's links (nor the reverse).
+    at_root = client.get("/").get_data(as_text=True)
+    assert 'href="/static/dsfr/dsfr.min.css"' in at_root
+    prefixed = client.get("/", base_url="http://localhost/portail/").get_data(as_text=True)
+    assert 'href="/portail/static/dsfr/dsfr.min.css"' in prefixed
+    assert 'href="/portail/accessibilite"' in prefixed
+    assert 'href="/static/dsfr/dsfr.min.css"' not in prefixed
+    assert 'href="/static/dsfr/dsfr.min.css"' in client.get("/").get_data(as_text=True)

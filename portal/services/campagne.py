@@ -26,15 +26,10 @@ def current_session() -> SessionExamen | None:
     """The session marked current (one at most, held by a unique index)."""
     if "session_examen" in g:
         return g.session_examen
-    values = generation.cached("session_courante", lambda: _columns(
-        db.session.connection().execute(_SESSION_COURANTE).first()))
+    values = generation.cached("session_courante", lambda: generation.first_row(_SESSION_COURANTE))
     found = generation.attach(SessionExamen, values)
     g.session_examen = found
     return found
-
-
-def _columns(row) -> dict | None:
-    return dict(row._mapping) if row is not None else None
 
 
 @dataclass(frozen=True)
