@@ -28,6 +28,9 @@ def _ensure_table() -> None:
     if url in _ready:
         return
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two workers creating it at once collide even with IF NOT EXISTS (pg_type).
+            conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
         conn.execute(text(_CREATE.get(db.engine.dialect.name, _CREATE["sqlite"])))
     _ready.add(url)
 
