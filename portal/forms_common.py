@@ -362,7 +362,9 @@ class Parcours:
         self.start(draft)
 
     def start(self, draft: dict) -> None:
-        session[self.key] = brouillons.save(session.get(self.key), draft)
+        draft_id = brouillons.save(session.get(self.key), draft)
+        if session.get(self.key) != draft_id:  # same draft: the cookie needs no new signature
+            session[self.key] = draft_id
         self._brouillon, self._checked = draft, None
 
     def clear(self) -> None:

@@ -61,3 +61,14 @@ def test_a_draft_left_six_hours_is_forgotten_and_purged(client, poste):
     db.session.expire_all()
     assert db.session.get(Brouillon, "abandonne") is None
     assert _drafts() == 1
+
+
+def test_later_steps_keep_the_draft_without_a_new_cookie(client, poste):
+    first = client.post("/inscription/etape/identite", data=IDENTITE)
+    assert "Set-Cookie" in first.headers  # the draft's id enters the session
+    response = client.post("/inscription/etape/contact", data=CONTACT)
+    assert response.status_code == 302
+    # Same draft, same session: no cookie signed and sent again for nothing.
+    assert "Set-Cookie" not in response.headers
+    assert "lea@example.org" in client.get("/inscription/etape/contact").get_data(as_text=True)
+    assert _drafts() == 1
