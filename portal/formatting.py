@@ -1,4 +1,5 @@
-"""French display of dates, times and numbers (Babel), used by templates and PDFs."""
+"""French display of dates, times and numbers (Babel), used by templates and PDFs, and the
+reading of the plain numbers users type in URLs and forms."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -44,3 +45,12 @@ def format_long_date(value: date | None) -> str:
 
 def format_number(value: int | float) -> str:
     return f"{value:,}".replace(",", "\u202f")
+
+
+def plain_integer(raw: str | None, max_digits: int = 9) -> int | None:
+    """The integer ``raw`` writes in ASCII digits only (no sign, no space), at most
+    ``max_digits`` of them (9 fit every integer column), else None: "²" is a digit to
+    ``str.isdigit`` but not to ``int``, and longer numbers overflow the database's integers."""
+    if raw and len(raw) <= max_digits and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None

@@ -49,14 +49,13 @@ def _pristine_key(field, kind: str, args: tuple) -> tuple | None:
 
 
 def _kept(field, kind: str, args: tuple, draw) -> Markup:
-    try:
-        key = _pristine_key(field, kind, args)
-        hash(key)
-    except TypeError:  # an unhashable attribute value: drawn every time
-        key = None
+    key = _pristine_key(field, kind, args)
     if key is None:
         return draw()
-    markup = _PRISTINE.get(key)
+    try:
+        markup = _PRISTINE.get(key)
+    except TypeError:  # an unhashable attribute value: drawn every time
+        return draw()
     if markup is None:
         if len(_PRISTINE) >= _PRISTINE_MAX:
             _PRISTINE.clear()

@@ -12,6 +12,7 @@ from ..access import allow, hash_api_token
 from ..database import writes_on_get
 from ..errors import render_error
 from ..extensions import db, limiter
+from ..formatting import plain_integer
 from ..services import campagne, exports
 from . import bp
 from .openapi import LIMIT_DEFAULT, LIMIT_MAX, RATE_PER_MINUTE, openapi_document
@@ -52,9 +53,9 @@ def _int_param(name: str, default: int, minimum: int, maximum: int | None = None
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+    value = plain_integer(raw, 12)
+    if value is None:
         raise ValueError(f"Le paramètre « {name} » doit être un nombre entier positif ou nul.")
-    value = int(raw)
     if maximum is not None and not minimum <= value <= maximum:
         raise ValueError(f"Le paramètre « {name} » doit être compris entre {minimum} et {maximum}.")
     return value

@@ -6,6 +6,8 @@ from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
+from ..formatting import plain_integer
+
 
 class LoginForm(FlaskForm):
     code = StringField("Code de l'établissement", validators=[
@@ -64,9 +66,7 @@ class ActionForm(FlaskForm):
 
 def parse_ids(values: list[str]) -> list[int]:
     """Ids posted by the validation page; ValueError when one is not a positive integer."""
-    if not all(v.isascii() and v.isdigit() and len(v) <= 9 for v in values):
-        raise ValueError("invalid id")
-    ids = [int(v) for v in values]
-    if any(i <= 0 for i in ids):
+    ids = [plain_integer(v) for v in values]
+    if any(i is None or i <= 0 for i in ids):
         raise ValueError("invalid id")
     return ids

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, exists, extract, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..formatting import from_paris, to_paris
+from ..formatting import from_paris, plain_integer, to_paris
 from ..models import (
     AuditEvent,
     Candidat,
@@ -209,8 +209,8 @@ def _inscription_ids(session_examen: SessionExamen | None, candidat: str) -> lis
     """Ids of the registrations a "candidate" filter designates: a number N or N-V, or a name."""
     numero = candidat.split("-", 1)[0].strip()
     stmt = select(Inscription.id).join(Candidat)
-    if numero.isascii() and numero.isdigit() and len(numero) <= 9:  # "²" is a digit to isdigit()
-        stmt = stmt.where(Inscription.numero == int(numero))
+    if (number := plain_integer(numero)) is not None:
+        stmt = stmt.where(Inscription.numero == number)
     else:
         stmt = stmt.where(or_(Candidat.nom_naissance.icontains(candidat, autoescape=True),
                               Candidat.nom_usage.icontains(candidat, autoescape=True)))
