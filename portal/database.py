@@ -14,8 +14,17 @@ of failing when they upgrade a read lock.
   that must read under the write lock (the lock row, which PostgreSQL reads ``FOR
   SHARE``/``FOR UPDATE``) calls ``begin_write()`` first.
 - Outside requests (commands, tests), transactions start ``BEGIN IMMEDIATE``.
+
+PostgreSQL (READ COMMITTED: each statement sees what was committed when it started, in a
+transaction or not): a GET request reads in autocommit, without BEGIN and ROLLBACK (two
+round trips of a page's four or five); its first write statement, locking read (``FOR
+UPDATE``/``FOR SHARE``) or ``begin_write()`` opens a transaction as usual, which the
+request commits or rolls back. Other requests and commands run in transactions from
+their first statement. A connection always goes back to the pool out of autocommit.
 """
 from __future__ import annotations
+
+import re
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
@@ -64,11 +73,21 @@ def begin_write() -> None:
     if has_request_context():
         g._a_ecrit = True
     connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return
     raw = connection.connection.dbapi_connection
+    if connection.dialect.name != "sqlite":
+        _end_autocommit(raw)
+        return
     if not raw.in_transaction:
         raw.execute("BEGIN IMMEDIATE")
+
+
+_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def _end_autocommit(raw) -> None:
+    """PostgreSQL: the next statement opens a transaction (psycopg sends BEGIN with it)."""
+    if raw is not None and raw.autocommit:
+        raw.autocommit = False
 
 
 def configure_engine(engine: Engine) -> None:
@@ -77,6 +96,8 @@ def configure_engine(engine: Engine) -> None:
         if has_request_context() and _is_write(statement):
             g._a_ecrit = True
 
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -103,3 +124,27 @@ def configure_engine(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction and _is_write(statement):
             raw.execute("BEGIN IMMEDIATE")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # psycopg sends its BEGIN with the first statement: the connection is still idle
+        # here, so its mode can be chosen.
+        raw = connection.connection.dbapi_connection
+        if raw.info.transaction_status == TransactionStatus.IDLE:
+            raw.autocommit = _begin_statement() == "BEGIN"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        raw = connection.connection.dbapi_connection
+        if raw.autocommit and (_is_write(statement) or _LOCKING_READ.search(statement)):
+            _end_autocommit(raw)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, _record):
+        # Raw connections taken from the pool (exports, loads) expect transactions.
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            _end_autocommit(dbapi_connection)
