@@ -7,6 +7,8 @@ transactional from their first statement, and no connection goes back to the poo
 autocommit."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import delete, func, insert, select
@@ -42,6 +44,19 @@ def _write_draft() -> None:
     db.session.execute(insert(Brouillon).values(id="brouillon-test", donnees={}, updated_at=utcnow()))
 
 
+@contextmanager
+def request(app, method="GET", *, commit=False):
+    """A request's database work: committed or rolled back at the end, session closed."""
+    with app.test_request_context("/", method=method):
+        try:
+            yield
+            if commit:
+                db.session.commit()
+        finally:
+            db.session.rollback()
+            db.session.remove()
+
+
 @pytest.fixture
 def clean_drafts(pg_app):
     db.session.execute(delete(Brouillon))
@@ -52,40 +67,32 @@ def clean_drafts(pg_app):
 
 
 def test_a_get_request_writes_atomically_after_reading_without_a_transaction(pg_app, clean_drafts):
-    with pg_app.test_request_context("/", method="GET"):
+    with request(pg_app):
         _read()
         assert _status() == TransactionStatus.IDLE  # nothing held between statements
         _write_draft()
         assert _status() == TransactionStatus.INTRANS
-        db.session.rollback()
-        db.session.remove()
     assert _drafts_seen_elsewhere() == 0  # rolled back as a whole, not committed alone
 
-    with pg_app.test_request_context("/", method="GET"):
+    with request(pg_app, commit=True):
         _read()
         _write_draft()
-        db.session.commit()
-        db.session.remove()
     assert _drafts_seen_elsewhere() == 1
 
 
 def test_a_locking_read_in_a_get_request_keeps_its_lock_until_the_end(pg_app, clean_drafts):
-    with pg_app.test_request_context("/", method="GET"):
+    with request(pg_app):
         _read()
         db.session.execute(select(Verrou.__table__).with_for_update(read=True)).all()
         assert _status() == TransactionStatus.INTRANS
-        db.session.rollback()
-        db.session.remove()
 
 
 def test_begin_write_in_a_get_request_opens_the_transaction(pg_app, clean_drafts):
-    with pg_app.test_request_context("/", method="GET"):
+    with request(pg_app):
         _read()
         begin_write()
         _read()
         assert _status() == TransactionStatus.INTRANS
-        db.session.rollback()
-        db.session.remove()
 
 
 @pytest.mark.parametrize("method", ["POST", None])
@@ -95,18 +102,15 @@ def test_posts_and_commands_are_transactions_from_their_first_statement(pg_app, 
         assert _status() == TransactionStatus.INTRANS
         db.session.rollback()
         return
-    with pg_app.test_request_context("/", method=method):
+    with request(pg_app, method):
         _read()
         assert _status() == TransactionStatus.INTRANS
-        db.session.rollback()
-        db.session.remove()
 
 
 def test_no_connection_goes_back_to_the_pool_in_autocommit(pg_app, clean_drafts):
-    with pg_app.test_request_context("/", method="GET"):
+    with request(pg_app):
         _read()
         assert db.session.connection().connection.dbapi_connection.autocommit
-        db.session.remove()
     # Exports and loads take raw connections from the pool and expect transactions.
     raw = db.engine.raw_connection()
     try:
