@@ -69,7 +69,8 @@ def wrote_in_request() -> bool:
 
 def begin_write() -> None:
     """Make sure the current transaction holds SQLite's write lock before reading what
-    must not change until the commit (PostgreSQL locks the rows it reads instead)."""
+    must not change until the commit (PostgreSQL locks the rows it reads instead; there
+    a GET request reading in autocommit gets its transaction from the next statement)."""
     if has_request_context():
         g._a_ecrit = True
     connection = db.session.connection()
@@ -96,7 +97,7 @@ def configure_engine(engine: Engine) -> None:
         if has_request_context() and _is_write(statement):
             g._a_ecrit = True
 
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _configure_postgresql(engine)
     if engine.dialect.name != "sqlite":
         return
