@@ -87,21 +87,40 @@ _LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE
 
 def _end_autocommit(raw) -> None:
     """PostgreSQL: the next statement opens a transaction (psycopg sends BEGIN with it)."""
-    if raw is not None and raw.autocommit:
+    if raw.autocommit:
         raw.autocommit = False
 
 
 def configure_engine(engine: Engine) -> None:
-    @event.listens_for(engine, "before_cursor_execute")
-    def _note_write(_connection, _cursor, statement, _parameters, _context, _executemany):
-        if has_request_context() and _is_write(statement):
-            g._a_ecrit = True
-
-    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+        before_statement = _sqlite_before_statement
+    elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _configure_postgresql(engine)
-    if engine.dialect.name != "sqlite":
-        return
+        before_statement = _postgresql_before_statement
+    else:
+        before_statement = None
 
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        write = _is_write(statement)
+        if write and has_request_context():
+            g._a_ecrit = True
+        if before_statement is not None:
+            before_statement(connection.connection.dbapi_connection, statement, write)
+
+
+def _sqlite_before_statement(raw, _statement: str, write: bool) -> None:
+    if write and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
+def _postgresql_before_statement(raw, statement: str, write: bool) -> None:
+    if raw.autocommit and (write or _LOCKING_READ.search(statement)):
+        raw.autocommit = False
+
+
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
         # Let SQLAlchemy emit BEGIN itself (see _on_begin).
@@ -120,12 +139,6 @@ def configure_engine(engine: Engine) -> None:
         if statement is not None:
             connection.exec_driver_sql(statement)
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
-        raw = connection.connection.dbapi_connection
-        if not raw.in_transaction and _is_write(statement):
-            raw.execute("BEGIN IMMEDIATE")
-
 
 def _configure_postgresql(engine: Engine) -> None:
     from psycopg.pq import TransactionStatus
@@ -137,12 +150,6 @@ def _configure_postgresql(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         if raw.info.transaction_status == TransactionStatus.IDLE:
             raw.autocommit = _begin_statement() == "BEGIN"
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
-        raw = connection.connection.dbapi_connection
-        if raw.autocommit and (_is_write(statement) or _LOCKING_READ.search(statement)):
-            _end_autocommit(raw)
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection, _record):
