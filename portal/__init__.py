@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import KNOWN_WEAK_KEYS, Config, config_for_env
 
@@ -18,6 +19,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config or config_for_env())
     app.config.update(overrides)
     check_secret_key(app)
+    app.url_map.converters["int"] = DatabaseId
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
@@ -26,6 +28,15 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     register_errors(app)
     register_commands(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: a number past the database's integer columns matches no
+    page (404) instead of reaching a query that PostgreSQL refuses (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def check_secret_key(app: Flask) -> None:

@@ -118,6 +118,23 @@ def test_page_numbers_past_any_list_are_not_found(client, page):
     assert client.get(f"/?page={page}").status_code == 404
 
 
+def test_ids_past_the_database_integers_match_no_page(app, client):
+    """Every route taking a number answers 404 to one the database's integer columns cannot
+    hold, whoever asks and however (PostgreSQL refused the query: a 500 before)."""
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        numbers = [name for name, converter in rule._converters.items() if converter.regex == r"\d+"]
+        if not numbers:
+            continue
+        values = {name: (2**31 if name in numbers else "x") for name in rule.arguments}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+            checked += 1
+    assert checked >= 20
+
+
 def test_layout_links_follow_the_application_root(client):
     # Served at the root first: the layout's fixed links are built once per root, so a
     # deployment under a path prefix must not get the root's links (nor the reverse).
