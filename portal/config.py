@@ -45,7 +45,9 @@ class Config:
     ENV_NAME = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No pool_pre_ping: an SQLite file loses no connection, and PostgreSQL connections are
+    # checked when taken from the pool by a statement whose answer is used (database.py).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     # Sessions: idle timeout through a permanent session refreshed at each request,
     # absolute timeout checked against the login time stored in the session.

@@ -21,13 +21,20 @@ round trips of a page's four or five); its first write statement, locking read (
 UPDATE``/``FOR SHARE``) or ``begin_write()`` opens a transaction as usual, which the
 request commits or rolls back. Other requests and commands run in transactions from
 their first statement. A connection always goes back to the pool out of autocommit.
+
+PostgreSQL connections are checked when taken from the pool (a restarted server leaves
+the pool with dead ones): instead of ``pool_pre_ping``'s ``SELECT 1``, whose answer is
+thrown away, the check is a statement whose answer the request uses (``ping_reads``: the
+counter of ``generation``), so that a page's first round trip does both jobs.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -91,6 +98,21 @@ def _end_autocommit(raw) -> None:
         raw.autocommit = False
 
 
+class _Ping:
+    """The statement that checks a pooled PostgreSQL connection, and who uses its answer."""
+
+    statement = "SELECT 1"
+    use: Callable[[Any], None] | None = None
+
+
+def ping_reads(statement: str, use: Callable[[Any], None]) -> None:
+    """Check PostgreSQL connections taken from the pool with ``statement`` (one row of one
+    column, read in autocommit) and hand its value to ``use`` when the statement succeeds.
+    An error other than a lost connection (its table not created yet, before the
+    migrations) still shows that the connection is alive."""
+    _Ping.statement, _Ping.use = statement, use
+
+
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -140,6 +162,17 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql(statement)
 
 
+def _ping(raw, statement: str):
+    """One statement in autocommit (as SQLAlchemy's own ping): the connection stays idle."""
+    autocommit = raw.autocommit
+    raw.autocommit = True
+    try:
+        return raw.execute(statement).fetchone()
+    finally:
+        if not raw.closed:
+            raw.autocommit = autocommit
+
+
 def _configure_postgresql(engine: Engine) -> None:
     from psycopg.pq import TransactionStatus
 
@@ -150,6 +183,19 @@ def _configure_postgresql(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         if raw.info.transaction_status == TransactionStatus.IDLE:
             raw.autocommit = _begin_statement() == "BEGIN"
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        # What pool_pre_ping does (see the module's docstring), the statement aside.
+        try:
+            row = _ping(dbapi_connection, _Ping.statement)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if dbapi_connection.closed or engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # As pool_pre_ping: every pooled connection older than now is replaced.
+                raise exc.InvalidatePoolError() from error
+            return  # the server answered (the table is not created yet): the connection is alive
+        if _Ping.use is not None and row is not None:
+            _Ping.use(row[0])
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection, _record):

@@ -17,6 +17,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import exists, select, update
 
+from . import generation
 from .extensions import db
 from .models import (
     Candidat,
@@ -386,6 +387,7 @@ def demo_data(reset: bool, if_empty: bool, seed: int) -> None:
         counts = DemoBuilder(random.Random(seed)).build()
         audit.record("demo.chargee", actor=SYSTEME,
                      details={"graine": seed, "reinitialisation": reset, **counts})
+        generation.bump()  # the pupils, which no trigger watches (portal/generation.py)
         db.session.commit()
     except BaseException:
         # Batches were committed on the way: leave an empty database, never a partial académie.

@@ -10,8 +10,13 @@ changes them. SQLite runs one writer at a time: plain row triggers. PostgreSQL: 
 constraint trigger, so that the counter row is updated at commit, after every other row
 the transaction locks (it cannot take part in a deadlock), plus a statement trigger for
 TRUNCATE. The counters of ``sessions_examen`` (taken by every registration) are left out.
+Pupils (``eleves``) are not watched either: a load writes up to 100,000 of them, and a row
+trigger would tax every one. What is kept of them (whether an establishment has a pupil
+base) changes only through the services that write pupils, which raise the counter
+themselves (``bump``) at the end of their transaction.
 
-A request reads the counter first (one small query). When it equals the one
+A request reads the counter first (one small query; on PostgreSQL, the statement that checks
+a connection taken from the pool reads it, see ``database.ping_reads``). When it equals the one
 the process's values were filed under, they are used as they are; otherwise they are
 dropped and read again, after the counter. A value is therefore never filed under a
 counter older than the data it was read from: a change committed after the counter read
@@ -33,14 +38,14 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from . import request_cache
-from .database import wrote_in_request
+from .database import ping_reads, wrote_in_request
 from .extensions import db
 from .models import GenerationDonnees
 
@@ -101,6 +106,13 @@ def uninstall_statements(dialect: str, watched: dict[str, tuple[str, ...] | None
             for name in ("ajout", "modification", "suppression")]
 
 
+def bump() -> None:
+    """Raise the counter in the current transaction, for a change no trigger watches (see the
+    module's docstring). Call it last before the commit: on PostgreSQL the counter row then
+    stays locked for as short a time as the triggers' (deferred to the commit) lock it."""
+    db.session.execute(text(_BUMP))
+
+
 def install(connection: Connection, watched: dict[str, tuple[str, ...] | None] = WATCHED) -> None:
     for statement in install_statements(connection.dialect.name, watched):
         connection.exec_driver_sql(statement)
@@ -130,8 +142,19 @@ def _store() -> _Store:
     return current_app.extensions.setdefault("portal.generation", _Store())
 
 
+_COUNTER_KEY = "generation_donnees"
+# Read when a PostgreSQL connection is taken from the pool, before any statement of the request
+# on it: a value read afterwards is never older than that counter.
+ping_reads(f"SELECT valeur FROM {TABLE} WHERE id = 1",  # nosec B608 (constant)
+           lambda valeur: request_cache.offer(_COUNTER_KEY, valeur))
+
+
 def _read_counter() -> int | None:
-    return db.session.connection().execute(_READ).scalar()
+    connection = db.session.connection()
+    offered = request_cache.get(_COUNTER_KEY)  # read by the connection's check, if it was just taken
+    if offered is not None:
+        return offered
+    return connection.execute(_READ).scalar()
 
 
 def cached(key: Hashable, load: Callable[[], T]) -> T:
@@ -144,7 +167,7 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
 def _kept(key: Hashable, load: Callable[[], T]) -> T:
     if wrote_in_request():
         return load()
-    counter = request_cache.cached("generation_donnees", _read_counter)
+    counter = request_cache.cached(_COUNTER_KEY, _read_counter)
     if counter is None:  # the row is missing: nothing is kept
         return load()
     store = _store()

@@ -25,6 +25,17 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     return store[key]
 
 
+def get(key: Hashable) -> object | None:
+    """The value kept under ``key`` in this request, if any."""
+    return g.get(_STORE, {}).get(key) if has_request_context() else None
+
+
+def offer(key: Hashable, value: object) -> None:
+    """Keep ``value`` under ``key`` for the rest of the request, unless one is kept already."""
+    if has_request_context():
+        g.setdefault(_STORE, {}).setdefault(key, value)
+
+
 def forget() -> None:
     """Drop every cached value (after a write that changes what they were read from)."""
     if has_request_context():

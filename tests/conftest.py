@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
 
-from portal import create_app
+from portal import create_app, generation
 from portal.config import TestingConfig
 from portal.extensions import db
 from portal.models import (
@@ -265,6 +265,7 @@ def make_eleve(app):
         values.update(overrides)
         eleve = Eleve(**values)
         db.session.add(eleve)
+        generation.bump()  # as the loads of pupil bases do (portal/generation.py)
         db.session.commit()
         return eleve
 

@@ -89,11 +89,14 @@ _HAS_BASE = select(exists().where(_ELEVES.c.session_id == bindparam("session_id"
 
 
 def has_base_eleves(session_examen: SessionExamen, etablissement: Etablissement | None) -> bool:
+    """Whether the establishment's pupil base is loaded for the session (kept by the process
+    until the campaign data change: the loads of pupils raise the counter)."""
     if etablissement is None:
         return False
     session_id, etablissement_id = session_examen.id, etablissement.id
-    return cached(("base_eleves", session_id, etablissement_id), lambda: bool(db.session.connection().execute(
-        _HAS_BASE, {"session_id": session_id, "etablissement_id": etablissement_id}).scalar()))
+    return generation.cached(("base_eleves", session_id, etablissement_id), lambda: bool(
+        db.session.connection().execute(
+            _HAS_BASE, {"session_id": session_id, "etablissement_id": etablissement_id}).scalar()))
 
 
 def specialites_offertes(ctx: Contexte, now: datetime | None = None) -> list[Specialite]:

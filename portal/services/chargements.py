@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import selectinload
 
+from .. import generation
 from ..extensions import db
 from ..models import (
     EXAMENS,
@@ -662,6 +663,8 @@ def run(meta: dict[str, Any], *, acteur: str, gestionnaire_id: int | None,
         counts = apply(ctx, echange, path, progress)
         echanges.finish(echange, lignes=counts["lignes"], crees=counts["cree"], modifies=counts["modifie"],
                         supprimes=counts["purge"], message=_summary(meta["type"], counts))
+        if meta["type"] == "eleves":
+            generation.bump()  # no trigger watches the pupils (portal/generation.py)
         db.session.commit()
     except ChargementRefuse as exc:
         _record_failure(echange_id, exc.message, exc.apercu)
@@ -771,6 +774,8 @@ def cancel(echange: Echange, *, acteur: str) -> dict[str, int]:
     echange.annule_par = acteur
     db.session.flush()
     audit.record("echange.annule", echange, details={**echanges.counts(echange), **counts})
+    if echange.type == "eleves":
+        generation.bump()  # no trigger watches the pupils (portal/generation.py)
     return counts
 
 

@@ -3,10 +3,12 @@ pages reuse the session, calendar, establishment and lock they read before, and 
 committed by any instance is seen on the very next page."""
 from __future__ import annotations
 
+import html
+import io
 import re
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from portal.extensions import db
 from portal.models import GenerationDonnees
@@ -38,10 +40,23 @@ def _counter() -> int:
 
 
 def _tables_read(client) -> set[str]:
-    with counting_queries() as statements:
-        assert client.get(STEP).status_code == 200
-    return {table for table in ("generation_donnees", "etablissements", "sessions_examen", "ouvertures_service",
+    """Campaign tables the page read. On PostgreSQL a connection taken from the pool is
+    checked by reading the counter (``database.ping_reads``), a statement the cursor events
+    do not see: each checkout counts as a read of the counter."""
+    checkouts = []
+
+    def checked(*_args):
+        checkouts.append(db.engine.dialect.name == "postgresql")
+
+    event.listen(db.engine, "checkout", checked)
+    try:
+        with counting_queries() as statements:
+            assert client.get(STEP).status_code == 200
+    finally:
+        event.remove(db.engine, "checkout", checked)
+    read = {table for table in ("generation_donnees", "etablissements", "sessions_examen", "ouvertures_service",
                                 "verrous") if any(re.search(rf"\b(FROM|JOIN) {table}\b", s) for s in statements)}
+    return read | ({"generation_donnees"} if any(checkouts) else set())
 
 
 def test_a_page_reads_the_kept_data_again_only_after_a_change(client, poste, other_instance):
@@ -119,3 +134,60 @@ def test_a_manager_change_through_the_portal_moves_the_counter(app, poste):
     etab.nom = "Lycée renommé"
     db.session.commit()
     assert _counter() == before + 1
+
+
+@pytest.fixture
+def app_overrides(tmp_path):
+    return {"CHARGEMENTS_DIR": str(tmp_path / "chargements")}
+
+
+def _load_pupils(poste, gestionnaire) -> None:
+    """The establishment's pupil base loaded (the service the upload page runs), the lock
+    being held."""
+    from portal.services import chargements
+
+    cap = poste.specialites["CAP"]
+    fichier = ("ine;nom;prenoms;date_naissance;examen;specialite;decision;note\n"
+               f"123456789AA;LEFEVRE;Lea;17/05/2008;CAP;{cap.code};F;\n").encode()
+    meta = chargements.create_preview("eleves", io.BytesIO(fichier), "eleves.csv", session_examen=poste.session,
+                                      etablissement=poste.etab, gestionnaire_id=gestionnaire.id,
+                                      acteur=gestionnaire.email)
+    assert not meta["apercu"]["nb_erreurs"], meta["apercu"]
+    chargements.run(meta, acteur=gestionnaire.email, gestionnaire_id=gestionnaire.id)
+    db.session.commit()
+
+
+def test_a_pupil_base_loaded_after_a_page_was_shown_requires_the_ine_on_the_next_one(
+        app, client, poste, make_gestionnaire):
+    """Pupils are not watched by triggers: the transaction that writes them raises the
+    counter itself. (The lock a load needs, and the refresh of the lock when the load
+    starts, change the counter too, in earlier transactions: a page shown meanwhile would
+    keep "no pupil base" under that counter.)"""
+    from portal.services import verrou
+
+    gestionnaire = make_gestionnaire(role="admin")
+    verrou.acquire(acteur=gestionnaire.email, gestionnaire_id=gestionnaire.id, motif="chargements")
+    db.session.commit()
+    sans_ine = {**IDENTITE, "ine": ""}
+    assert client.get(STEP).status_code == 200
+    assert client.post(STEP, data=sans_ine).status_code == 302  # no pupil base: the INE is optional
+
+    committed = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    seen_while_writing = []
+
+    def pupils_written(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO ELEVES"):
+            with committed.connect() as other:  # what the other requests see meanwhile
+                seen_while_writing.append(other.execute(
+                    select(GenerationDonnees.valeur).where(GenerationDonnees.id == 1)).scalar_one())
+
+    event.listen(db.engine, "after_cursor_execute", pupils_written)
+    try:
+        _load_pupils(poste, gestionnaire)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pupils_written)
+        committed.dispose()
+    assert len(seen_while_writing) == 1 and _counter() > seen_while_writing[0]
+    page = client.post(STEP, data=sans_ine)
+    assert page.status_code == 200
+    assert "Saisissez votre INE" in html.unescape(page.get_data(as_text=True))

@@ -49,7 +49,7 @@ def app_overrides(tmp_path):
     # One pooled connection per thread: the test measures the numbering, not the pool.
     return {"CHARGEMENTS_DIR": str(tmp_path / "chargements"),
             "ECHANGE_HEARTBEAT_TIMEOUT": timedelta(seconds=2),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 25, "max_overflow": 5,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5,
                                           "pool_timeout": 300}}
 
 
