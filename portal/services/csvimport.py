@@ -97,15 +97,27 @@ class CsvReader:
     def __init__(self, binary: BinaryIO, columns: Sequence[str], optional: Sequence[str] = (), *,
                  max_lines: int = MAX_LINES, max_field: int = MAX_FIELD):
         self.binary = io.BufferedReader(binary, buffer_size=SNIFF_BYTES)
+        self.text: io.TextIOWrapper | None = None
         self.columns = list(columns)
         self.optional = list(optional)
         self.max_lines = max_lines
         self.max_field = max_field
         self.errors: list[Erreur] = []
-        self.encoding = detect_encoding(self.binary.peek(SNIFF_BYTES)[:SNIFF_BYTES])
-        self.text = io.TextIOWrapper(self.binary, encoding=self.encoding, newline="")
-        self._physical = 0
-        self.header = self._read_header()
+        try:
+            self.encoding = detect_encoding(self.binary.peek(SNIFF_BYTES)[:SNIFF_BYTES])
+            self.text = io.TextIOWrapper(self.binary, encoding=self.encoding, newline="")
+            self._physical = 0
+            self.header = self._read_header()
+        except BaseException:
+            self._let_go()
+            raise
+
+    def _let_go(self) -> None:
+        """Leave ``binary`` open, to whoever opened it: a wrapper dropped while its file
+        is still open would close that file when collected."""
+        if self.text is not None:
+            self.text.detach()
+        self.binary.detach()
 
     # -- physical lines ------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """The CSV reader: dialect, encodings, binary content, limits, line numbers."""
 from __future__ import annotations
 
+import gc
 import io
+import warnings
 
 import pytest
 
@@ -51,6 +53,24 @@ def test_unreadable_files_are_refused_with_one_clear_message(data, fragment):
     with pytest.raises(FichierInvalide) as exc:
         read(data)
     assert fragment in exc.value.message
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n1 0 obj", b"", b"ine;prenom\n1;x\n"])
+def test_a_refused_file_stays_open_for_the_caller_that_opened_it(tmp_path, data):
+    """The upload's reader closes the file it opened itself, after the refusal is recorded:
+    the wrappers of a refused file must let go of it without closing it (nor leave a
+    file to the garbage collector, which warns of an unclosed file)."""
+    path = tmp_path / "refuse.csv"
+    path.write_bytes(data)
+    with warnings.catch_warnings(record=True) as caught, open(path, "rb") as fh:
+        warnings.simplefilter("always")
+        with pytest.raises(FichierInvalide):
+            CsvReader(fh, COLUMNS)
+        gc.collect()
+        assert not fh.closed
+        fh.seek(0)
+        assert fh.read() == data
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_missing_column_is_named():
