@@ -68,6 +68,7 @@ def test_every_get_route_carries_the_headers_for_its_visitors_and_for_anonymous(
 ])
 def test_errors_redirects_and_static_files_carry_the_headers(client, method, path, status):
     response = client.open(path, method=method)
+    response.close()  # a static file is sent from an open file
     assert response.status_code == status
     assert_security_headers(response, f"{method} {path}", static=path.startswith("/static/"))
 
