@@ -84,7 +84,7 @@ $(DSFR_STAMP): $(NODE_STAMP)
 # --- Everyday targets -------------------------------------------------------
 run: install
 	$(RUN_ENV) $(FLASK) db upgrade
-	$(RUN_ENV) $(FLASK) demo-data --if-empty
+	$(RUN_ENV) $(FLASK) demo-data --if-empty --adresse http://$(HOST):$(PORT)
 	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

@@ -369,13 +369,15 @@ def _ascii(value: str) -> str:
 @click.option("--if-empty", "if_empty", is_flag=True,
               help="Ne fait rien (et affiche les identifiants) si la base contient déjà des données.")
 @click.option("--seed", default=ANNEE, show_default=True, type=int, help="Graine du tirage aléatoire.")
+@click.option("--adresse", default=URL, show_default=True,
+              help="Adresse du portail dans les liens affichés (celle où il est servi).")
 @with_appcontext
-def demo_data(reset: bool, if_empty: bool, seed: int) -> None:
+def demo_data(reset: bool, if_empty: bool, seed: int, adresse: str) -> None:
     """Remplit la base avec une académie de démonstration et affiche les identifiants."""
     if not database_is_empty():
         if if_empty:
             click.echo("Données de démonstration : base déjà remplie, rien n'est modifié.")
-            _echo_logins_if_demo()
+            _echo_logins_if_demo(adresse)
             return
         if not reset:
             click.echo("La base contient déjà des données (établissements, spécialités, sessions ou "
@@ -400,7 +402,7 @@ def demo_data(reset: bool, if_empty: bool, seed: int) -> None:
         f"{counts['specialites']} spécialités, {_nombre(counts['inscriptions'])} inscriptions, "
         f"{_nombre(counts['eleves'])} élèves dans les bases élèves."
     )
-    _echo_logins_if_demo()
+    _echo_logins_if_demo(adresse)
 
 
 COMMANDS = [demo_data]
@@ -962,9 +964,9 @@ class DemoBuilder:
 # --- Printed logins ------------------------------------------------------------------
 
 
-def _echo_logins_if_demo() -> None:
+def _echo_logins_if_demo(adresse: str) -> None:
     if db.session.scalar(select(exists().where(Etablissement.code == VITRINE_LP.code))):
-        click.echo(logins_text(_vitrine_public_numero()))
+        click.echo(logins_text(_vitrine_public_numero(), adresse))
 
 
 def _vitrine_public_numero() -> int | None:
@@ -973,9 +975,10 @@ def _vitrine_public_numero() -> int | None:
                                                               Inscription.source == "public"))
 
 
-def logins_text(numero_public: int | None) -> str:
+def logins_text(numero_public: int | None, adresse: str = URL) -> str:
     """The French block printed after loading: where to go and with which identifiers."""
     lp, cfa, defaut = VITRINE_LP, VITRINE_CFA, VITRINE_DEFAUT
+    url = adresse.rstrip("/")
     naissance = VITRINE_PUBLIC["date_naissance"].strftime("%d/%m/%Y")
     public = (f"  Retour sur une inscription : numéro {numero_public}, date de naissance {naissance}, "
               f"secret {SECRET_CANDIDAT}" if numero_public else "  (inscription de démonstration absente)")
@@ -983,24 +986,24 @@ def logins_text(numero_public: int | None) -> str:
         "",
         "=" * 78,
         f" Portail de préinscription — {ACADEMIE}, session {ANNEE}",
-        f" Adresse : {URL}",
+        f" Adresse : {url}",
         "=" * 78,
         "",
-        f"Service gestionnaire (rectorat) : {URL}/gestionnaire/connexion",
+        f"Service gestionnaire (rectorat) : {url}/gestionnaire/connexion",
         f"  Administrateur : identifiant {ADMIN_EMAIL}, mot de passe {ADMIN_PASSWORD}",
         f"  Gestionnaire   : identifiant {GESTIONNAIRE_EMAIL}, mot de passe {GESTIONNAIRE_PASSWORD}",
         "",
-        f"Service établissement (suivi des inscriptions) : {URL}/etablissement/connexion",
+        f"Service établissement (suivi des inscriptions) : {url}/etablissement/connexion",
         f"  {lp.nom} ({lp.commune}) : code {lp.code}, mot de passe {SUIVI_PASSWORD}",
         f"  {cfa.nom} ({cfa.commune}) : code {cfa.code}, mot de passe {SUIVI_PASSWORD}",
         f"  {defaut.nom} ({defaut.commune}) : code {defaut.code}, mot de passe {defaut.code}",
         "    (mot de passe par défaut : son changement est demandé dès la connexion)",
         "",
-        f"Service inscription (poste d'un établissement) : {URL}/inscription/",
+        f"Service inscription (poste d'un établissement) : {url}/inscription/",
         f"  {lp.nom} : code {lp.code}, mot de passe du service d'inscription {POSTE_PASSWORD}",
         f"  {cfa.nom} : code {cfa.code}, mot de passe du service d'inscription {POSTE_PASSWORD}",
         "",
-        f"Service public (candidats individuels) : {URL}/public/",
+        f"Service public (candidats individuels) : {url}/public/",
         "  Nouvelle inscription : sans identifiant",
         public,
         "",

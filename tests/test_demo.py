@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.demo import VITRINE_LP
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -155,6 +156,18 @@ def test_if_empty_leaves_a_filled_database_alone(runner, make_etablissement):
     assert result.exit_code == 0
     assert "base déjà remplie" in result.output
     assert count(Etablissement) == 1 and count(Inscription) == 0 and count(AuditEvent) == events
+
+
+def test_printed_links_use_the_address_the_portal_is_served_on(runner, make_etablissement):
+    """``make run PORT=8080`` prints links to port 8080, not to the default 5000."""
+    make_etablissement(VITRINE_LP.code)
+
+    result = run_demo(runner, "--if-empty", "--adresse", "http://127.0.0.1:8080/")
+
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8080/gestionnaire/connexion" in result.output
+    assert "http://127.0.0.1:8080/inscription/" in result.output
+    assert ":5000" not in result.output
 
 
 @pytest.mark.slow
