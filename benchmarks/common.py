@@ -229,7 +229,8 @@ def median(values: list[float]) -> float:
 
 @contextmanager
 def live_server(
-    ctx: Context, name: str, *, demo: bool = True, prepare=None, workers: int = 2
+    ctx: Context, name: str, *, demo: bool = True, prepare=None, workers: int = 2,
+    app: str = "wsgi:app", extra_env: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """A gunicorn server (``-w 2`` sync) with the bench routes, on a fresh database.
 
@@ -245,7 +246,8 @@ def live_server(
         database_url=url,
         workers=workers,
         demo=demo,
-        extra_env={"PORTAL_BENCH_ROUTES": "1"},
+        extra_env={"PORTAL_BENCH_ROUTES": "1", **(extra_env or {})},
+        app=app,
     )
     try:
         output = server.prepare()

@@ -421,10 +421,11 @@ def drive(plan: Plan) -> DriveResult:
 
 
 @contextmanager
-def registration_server(ctx: Context, name: str):
+def registration_server(ctx: Context, name: str, **server):
     """A live server on the demo data (when ``flask demo-data`` exists) plus the bench
     establishment of ``seed.create_world`` (no pupil base, registration service open): log
-    school computers in with ETAB_CODE / ETAB_PASSWORD."""
+    school computers in with ETAB_CODE / ETAB_PASSWORD. ``server``: options of
+    ``live_server`` (another WSGI app, more environment)."""
 
     def prepare(url: str, _output: str) -> None:
         app = bench_app(url, create_schema=False)
@@ -434,8 +435,8 @@ def registration_server(ctx: Context, name: str):
 
             db.engine.dispose()
 
-    with live_server(ctx, name, demo=demo_available(), prepare=prepare) as server:
-        yield server
+    with live_server(ctx, name, demo=demo_available(), prepare=prepare, **server) as live:
+        yield live
 
 
 def login_cookie(server) -> tuple[str, str]:

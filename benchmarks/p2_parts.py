@@ -1,13 +1,10 @@
-"""What the P2 registration POST costs, part by part, in one process: a diagnostic for the
-P2 row of ``make bench``, not a row of it (no HTTP server, no load generator).
+"""What the P2 registration POST costs, part by part: a diagnostic for the P2 row of
+``make bench``, not a row of it.
 
-    .venv/bin/python -m benchmarks.p2_parts [--database sqlite|postgresql] [--requests 600]
+    .venv/bin/python -m benchmarks.p2_parts [--database sqlite|postgresql] [--served]
 
-The database is prepared as for P2 (demo data, the bench establishment, one stored draft
-per candidate), then the portal runs in this process and the test client sends, round
-after round, the hello route, the bare-INSERT anchor and the review POST that registers a
-candidate. The review POST is also timed with parts of it left out on purpose, to show
-what the rest costs (the portal itself never runs these variants):
+The review POST that registers a candidate is measured as built and with parts of it left
+out on purpose, to show what the rest costs (the portal itself never runs these variants):
 
 - ``no re-validation``: the candidate and the choice typed straight from the stored draft,
   instead of the four step forms rebuilt and validated again;
@@ -16,10 +13,13 @@ what the rest costs (the portal itself never runs these variants):
 
 Both variants keep the CSRF check, the access and service checks, the number, the four
 inserts and the audit event, the draft deleted, the commit and the session cookie.
-``anchor / POST`` is the anchor's time over the variant's: in process, the best P2 ratio
-the variant could reach. Over HTTP both requests also pay the server's own cost per
-request, which raises the ratio somewhat (the printout estimates it from P2's figures
-when they are given with ``--http``: registrations/s,anchor req/s).
+
+By default the portal runs in this process (test client, no HTTP server, no load
+generator): the database and the drafts are prepared as for P2, then round after round the
+hello route, the bare-INSERT anchor and each variant of the POST are timed (median ms per
+request); ``anchor / POST`` is the anchor's time over the POST's. With ``--served`` each
+variant is instead served by gunicorn (``benchmarks.p2_variant``) and measured by the P2
+row itself (wrk, the same durations and anchor): the ratio P2 would report.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ if __package__ in (None, ""):
 
 from benchmarks import p2_registration as p2  # noqa: E402
 from benchmarks.common import PG_URL, Context, bench_app, postgres_available  # noqa: E402
-from benchmarks.flow import shared_registration_server  # noqa: E402
+from benchmarks.flow import registration_server, shared_registration_server  # noqa: E402
 
 
 @contextmanager
@@ -84,10 +84,12 @@ def no_rule():
 
 
 ANCHOR = "anchor (one bare INSERT)"
+# What a variant may leave out (also read by ``benchmarks.p2_variant`` in served mode).
+LEFT_OUT = {"revalidation": draft_not_validated_again, "rules": no_rule}
 VARIANTS = {
     "review POST": (),
-    "no re-validation": (draft_not_validated_again,),
-    "no re-validation, no rule": (draft_not_validated_again, no_rule),
+    "no re-validation": ("revalidation",),
+    "no re-validation, no rule": ("revalidation", "rules"),
 }
 
 
@@ -132,49 +134,59 @@ def measure(database: str, requests: int, rounds: int) -> dict[str, float]:
     for _ in range(rounds):
         samples["hello"].append(per_request(hello, requests))
         samples[ANCHOR].append(per_request(anchor, requests))
-        for name, patches in VARIANTS.items():
+        for name, parts in VARIANTS.items():
             with ExitStack() as stack:
-                for patch in patches:
-                    stack.enter_context(patch())
+                for part in parts:
+                    stack.enter_context(LEFT_OUT[part]())
                 samples[name].append(per_request(review, requests))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def report(database: str, times: dict[str, float], http: tuple[float, float] | None) -> str:
+def report(database: str, times: dict[str, float]) -> str:
     anchor = times[ANCHOR]
     lines = [f"P2 parts, {database}, in process (median ms per request)", "",
              f"{'request':<28} {'ms':>7} {'anchor / POST':>14}"]
     for name, ms in times.items():
         ratio = f"{anchor / ms:.3f}" if name in VARIANTS else ""
         lines.append(f"{name:<28} {ms:>7.3f} {ratio:>14}")
-    if http is not None:
-        # Over HTTP with two workers: each request costs the server about its in-process time
-        # plus an overhead that both requests pay; estimated from the anchor's measured rate.
-        registrations, anchor_rps = http
-        overhead = max(0.0, 2000 / anchor_rps - anchor)
-        lines += ["", f"server overhead per request, from the anchor's {anchor_rps:.0f} req/s over HTTP: "
-                      f"{overhead:.3f} ms (measured P2 ratio {registrations / anchor_rps:.3f})"]
-        for name in VARIANTS:
-            estimate = (anchor + overhead) / (times[name] + overhead)
-            lines.append(f"  {name:<28} estimated P2 ratio {estimate:.3f}")
+    return "\n".join(lines)
+
+
+def served(database: str) -> str:
+    """Each variant behind gunicorn, measured by the P2 row (a fresh database each)."""
+    lines = [f"P2 parts, {database}, served by gunicorn -w 2 and loaded by wrk as in make bench", "",
+             f"{'request':<28} {'registrations/s':>16} {'anchor req/s':>13} {'ratio':>6} {'errors':>6}"]
+    for name, parts in VARIANTS.items():
+        ctx = Context(database=database, quick=False, workdir=Path(tempfile.mkdtemp(prefix="p2-served-")))
+        try:
+            variant = {"app": "benchmarks.p2_variant:app", "extra_env": {"P2_VARIANT": ",".join(parts)}}
+            ctx.share("registration", lambda: registration_server(ctx, "registration", **variant))
+            [row] = p2.run(ctx)
+        finally:
+            ctx.close()
+        details = row.get("details", {})
+        lines.append(f"{name:<28} {row['value']:>16.1f} {row['anchor']:>13.1f} {row['ratio']:>6.3f} "
+                     f"{details.get('errors')!s:>6}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--requests", type=int, default=300, help="requests per measure and round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--http", help="P2's registrations/s,anchor req/s (from make bench) to estimate "
-                                       "the ratios over HTTP")
+    parser.add_argument("--served", action="store_true", help="each variant behind gunicorn, loaded by wrk")
+    parser.add_argument("--requests", type=int, default=300,
+                        help="in process: requests per measure and round")
+    parser.add_argument("--rounds", type=int, default=3, help="in process: rounds")
     args = parser.parse_args(argv)
     if args.database == "postgresql":
         missing = postgres_available(PG_URL)
         if missing:
             print(f"PostgreSQL unavailable: {missing}", file=sys.stderr)
             return 1
-    http = tuple(float(part) for part in args.http.split(",")) if args.http else None
-    print(report(args.database, measure(args.database, args.requests, args.rounds), http))
+    if args.served:
+        print(served(args.database))
+    else:
+        print(report(args.database, measure(args.database, args.requests, args.rounds)))
     return 0
 
 

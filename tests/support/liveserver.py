@@ -22,13 +22,14 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, workdir: Path, *, database_url: str | None = None, workers: int = 2,
-                 demo: bool = True, extra_env: dict[str, str] | None = None):
+                 demo: bool = True, extra_env: dict[str, str] | None = None, app: str = "wsgi:app"):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.demo = demo
+        self.app = app  # the WSGI application gunicorn serves, as module:name
         self.env = {
             **os.environ,
             "PORTAL_ENV": "development",
@@ -54,7 +55,7 @@ class LiveServer:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                 "--timeout", "120", "--log-level", "warning", "wsgi:app"],
+                 "--timeout", "120", "--log-level", "warning", self.app],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
