@@ -422,6 +422,9 @@ def delete_all_data() -> None:
         if table.name != "generation_donnees":
             db.session.execute(table.delete())
     db.session.flush()
+    # The instances this session loaded are gone from the database: new rows may reuse their
+    # keys, which must not meet the old instances in the identity map.
+    db.session.expunge_all()
 
 
 def _nombre(n: int) -> str:
