@@ -5,6 +5,7 @@
 #   make test      install, then pytest (extra arguments: make test PYTEST_ARGS='-k etablissement -x')
 #   make bench     benchmarks/run.py -> bench-results.json (make bench BENCH_ARGS='--quick --only P1,P3a')
 #   make security  the DAST suite: sqlmap, wapiti, forced browsing on a live server (pytest -m dast)
+#   make test-lowest  the suite (browser journeys aside) with the lowest versions setup.cfg admits
 #   make clean     generated files (keeps .venv, node_modules and instance/)
 #   make distclean clean + .venv + node_modules
 
@@ -35,7 +36,7 @@ DSFR_DIST := $(DSFR_SRC)/dist
 DSFR_DEST := portal/static/dsfr
 DSFR_STAMP := $(DSFR_DEST)/.installed
 
-.PHONY: help install venv .venv assets run test bench security clean distclean
+.PHONY: help install venv .venv assets run test test-lowest lowest-venv bench security clean distclean
 
 help:
 	@echo "Cibles : install, run, test, bench, security, clean, distclean"
@@ -90,6 +91,17 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# A second virtualenv holding the lowest version of each dependency that setup.cfg admits
+# (.ci/lowest-versions.txt, as pip constraints): the declared lower bounds are tested too.
+LOWEST_VENV := .venv-lowest
+
+lowest-venv:
+	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -c .ci/lowest-versions.txt -e '.[dev]'
+
+test-lowest: $(DSFR_STAMP) lowest-venv
+	$(LOWEST_VENV)/bin/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+
 # Load comes from wrk (Debian package, installed when missing and root) or, failing that,
 # from locust (PyPI, into the virtualenv).
 bench: install
@@ -109,8 +121,8 @@ security: install
 clean:
 	rm -rf $(DSFR_DEST) .pytest_cache htmlcov .coverage artifacts bench-results.json
 	rm -rf *.egg-info build dist
-	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+	find . -path ./$(VENV) -prune -o -path ./$(LOWEST_VENV) -prune -o -path ./node_modules -prune -o \
 	  \( -name __pycache__ -type d -exec rm -rf {} + \) -o \( -name '*.pyc' -type f -exec rm -f {} + \)
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) $(LOWEST_VENV) node_modules
