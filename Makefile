@@ -92,12 +92,13 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # A second virtualenv holding the lowest version of each dependency that setup.cfg admits
-# (.ci/lowest-versions.txt, as pip constraints): the declared lower bounds are tested too.
+# (pip constraints that .ci/lowest_versions.py reads off setup.cfg): the lower bounds are tested.
 LOWEST_VENV := .venv-lowest
 
 lowest-venv:
 	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
-	$(LOWEST_VENV)/bin/python -m pip install --quiet -c .ci/lowest-versions.txt -e '.[dev]'
+	$(PYTHON) .ci/lowest_versions.py > $(LOWEST_VENV)/constraints.txt
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -c $(LOWEST_VENV)/constraints.txt -e '.[dev]'
 
 test-lowest: $(DSFR_STAMP) lowest-venv
 	$(LOWEST_VENV)/bin/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
