@@ -194,12 +194,13 @@ def require_module(name: str, *attributes: str):
 
 def bench_app(url: str, *, create_schema: bool = True, **overrides):
     """The portal in this process, on ``url``, with the tables of the models."""
+    from benchmarks.anchors import register_anchors
     from portal import create_app
     from portal.config import DevelopmentConfig
     from portal.extensions import db
 
-    settings = {"BENCH_ROUTES": True, "SERVER_NAME": "bench.localhost", **overrides}
-    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, **settings)
+    settings = {"SERVER_NAME": "bench.localhost", **overrides}
+    app = register_anchors(create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, **settings))
     quiet_logs()
     if create_schema:
         with app.app_context():
@@ -230,7 +231,7 @@ def median(values: list[float]) -> float:
 @contextmanager
 def live_server(
     ctx: Context, name: str, *, demo: bool = True, prepare=None, workers: int = 2,
-    app: str = "wsgi:app", extra_env: dict[str, str] | None = None,
+    app: str = "benchmarks.app:app", extra_env: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """A gunicorn server (``-w 2`` sync) with the bench routes, on a fresh database.
 
@@ -246,7 +247,7 @@ def live_server(
         database_url=url,
         workers=workers,
         demo=demo,
-        extra_env={"PORTAL_BENCH_ROUTES": "1", **(extra_env or {})},
+        extra_env=extra_env,
         app=app,
     )
     try:

@@ -13,4 +13,4 @@ _left_out = ExitStack()
 for _part in filter(None, os.environ.get("P2_VARIANT", "").split(",")):
     _left_out.enter_context(LEFT_OUT[_part]())
 
-from wsgi import app  # noqa: E402,F401
+from benchmarks.app import app  # noqa: E402,F401

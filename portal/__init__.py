@@ -98,9 +98,6 @@ def register_blueprints(app: Flask) -> None:
         package = import_module(f".{name}", __name__)
         import_module(f".{name}.views", __name__)
         app.register_blueprint(package.bp, url_prefix=prefix)
-    from .bench import register_bench
-
-    register_bench(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -86,8 +86,6 @@ class Config:
     # Database lock taken for loads and unloads expires if not refreshed for this long.
     LOCK_TTL = timedelta(minutes=int(os.environ.get("LOCK_TTL_MINUTES", "10")))
     ACADEMIE = os.environ.get("PORTAL_ACADEMIE", "Académie de démonstration")
-    # Benchmark anchor routes (/bench/...): only for `make bench`, never in production.
-    BENCH_ROUTES = os.environ.get("PORTAL_BENCH_ROUTES") == "1"
 
 
 class DevelopmentConfig(Config):

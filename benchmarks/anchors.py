@@ -1,17 +1,17 @@
-"""Routes for the benchmarks only (``make bench``): the anchors the portal is measured against.
+"""The anchors the portal is measured against (``make bench``): ``/bench/hello``, the
+cheapest page, and ``/bench/insert``, one bare INSERT + commit.
 
-Registered only when ``BENCH_ROUTES`` is true (``PORTAL_BENCH_ROUTES=1``, set by the
-benchmark's own servers), so they never exist in production. The blueprint is exempted
-from CSRF at registration, under the same condition: ``/bench/insert`` stands for "one bare
-INSERT + commit", the cheapest possible write, and a token check would not be part of it.
+They belong to the benchmarks, not to the portal: only the app that ``benchmarks/app.py``
+builds (and ``common.bench_app``) has them. The blueprint is exempted from CSRF: the anchor
+stands for "one bare INSERT + commit", and a token check would not be part of it.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 from sqlalchemy import text
 
-from .access import allow
-from .extensions import db
+from portal.access import allow
+from portal.extensions import csrf, db
 
 bp = Blueprint("bench", __name__)
 
@@ -50,11 +50,7 @@ def insert_row():
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def register_bench(app: Flask) -> None:
-    """Only when the configuration asks for it: ``BENCH_ROUTES`` (never in production)."""
-    if not app.config.get("BENCH_ROUTES"):
-        return
-    from .extensions import csrf
-
+def register_anchors(app: Flask) -> Flask:
     csrf.exempt(bp)
     app.register_blueprint(bp, url_prefix="/bench")
+    return app
