@@ -36,11 +36,6 @@ def create_gestionnaire(email: str, nom: str, role: str, mot_de_passe: str) -> N
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_gestionnaire)
     for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        for command in getattr(module, "COMMANDS", []):
+        module = import_module(name)
+        for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -21,13 +21,6 @@ KNOWN_WEAK_KEYS = {
 DEV_SECRET_KEY = "dev-insecure-key-change-me-0123456789abcdef"
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
-
-
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:

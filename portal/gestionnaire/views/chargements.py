@@ -12,25 +12,8 @@ from ...models import ETATS_ECHANGE, TYPES_ECHANGE, Echange, Etablissement
 from ...services import ServiceError, chargements, echanges, verrou
 from ...services.campagne import current_session
 from .. import bp
+from ..decorators import recent_login_required
 from ..forms_chargements import ChargementForm
-
-try:
-    from ..decorators import recent_login_required
-except ImportError:  # pragma: no cover - until the accounts area provides it
-    from functools import wraps
-
-    from ... import auth
-
-    def recent_login_required(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            age = auth.login_age()
-            if age is None or age > current_app.config["FRESH_LOGIN_MAX_AGE"]:
-                flash("Pour cette action, reconnectez-vous.", "info")
-                return redirect(url_for("gestionnaire.login"))
-            return view(*args, **kwargs)
-
-        return wrapper
 
 ERREURS_PAR_PAGE = 50
 
