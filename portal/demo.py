@@ -443,7 +443,7 @@ class PlannedInscription:
     specialite: Specialite
     candidat: dict[str, Any]
     forme: str
-    section_europeenne: bool
+    section_europeenne: bool | None
     eleve: dict[str, Any] | None = None
     annulee_at: datetime | None = None
     modifications: list[datetime] = field(default_factory=list)
@@ -691,7 +691,7 @@ class DemoBuilder:
         plan = PlannedInscription(
             at=self._random_time(*self._ouverture[demo.code]), etab=etab, specialite=specialite,
             candidat=candidat, forme=self._forme(specialite),
-            section_europeenne=europe_ok and self.rng.random() < 0.3)
+            section_europeenne=(self.rng.random() < 0.3) if europe_ok else None)
         if demo.base and examen in ("BCP", "CAP", "BEP"):
             plan.eleve = self._eleve_values(candidat, decision="S" if self.rng.random() < 0.1 else "F")
         self._plan_later_changes(plan, annulation=0.05, modification=0.03)
@@ -701,7 +701,7 @@ class DemoBuilder:
         candidat = self._identite(specialite.examen.code, public=True)
         candidat.update(self._coordonnees(candidat), statut=self.rng.choice(STATUTS_PUBLIC))
         plan = PlannedInscription(at=self._random_time(self.debut), etab=None, specialite=specialite,
-                                  candidat=candidat, forme=self._forme(specialite), section_europeenne=False)
+                                  candidat=candidat, forme=self._forme(specialite), section_europeenne=None)
         self._plan_later_changes(plan, annulation=0.04, modification=0.1)
         return plan
 
@@ -710,7 +710,7 @@ class DemoBuilder:
         self._cles.add((specialite.examen_id, self._cle(VITRINE_PUBLIC)))
         # The first of the campaign (the sort is stable): it holds number 1.
         return PlannedInscription(at=self.debut, etab=None, specialite=specialite,
-                                  candidat=dict(VITRINE_PUBLIC), forme="globale", section_europeenne=False)
+                                  candidat=dict(VITRINE_PUBLIC), forme="globale", section_europeenne=None)
 
     def _forme(self, specialite: Specialite) -> str:
         return "progressive" if specialite.forme_progressive and self.rng.random() < 0.3 else "globale"

@@ -39,6 +39,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
         db.session.rollback()
+        # A review form posted again once its registration is saved: the registration, not an
+        # expired form (see forms_common.resumes_after_csrf_error).
+        after = getattr(app.view_functions.get(request.endpoint or ""), "after_csrf_error", None)
+        answer = after() if after is not None and request.method == "POST" else None
+        if answer is not None:
+            return answer
         return render_error(400, "Le formulaire a expiré ou n'est plus valide. Rechargez la page "
                                  "et saisissez à nouveau vos informations.")
 

@@ -39,6 +39,20 @@ def format_datetime(value: datetime | None, fmt: str = "dd/MM/yyyy 'à' HH'h'mm"
     return _format_datetime(to_paris(value), fmt, locale="fr_FR")
 
 
+def format_adresse(personne) -> str:
+    """A postal address on one line, empty parts left out (no " , " for an empty second
+    line): "12 rue des Lilas, Bâtiment B, 69001 Lyon, France"."""
+    ville = " ".join(p for p in (personne.code_postal, personne.commune) if p)
+    return ", ".join(p for p in (personne.adresse1, personne.adresse2, ville, personne.pays) if p)
+
+
+def format_session(session_examen) -> str:
+    """A session's label with its year, unless the label already says it ("Session 2027",
+    not "Session 2027 (2027)")."""
+    libelle, annee = session_examen.libelle or "", str(session_examen.annee)
+    return libelle if annee in libelle else f"{libelle} ({annee})".strip()
+
+
 def format_long_date(value: date | None) -> str:
     return format_date(value, "d MMMM yyyy")
 

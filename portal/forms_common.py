@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, session
 from flask_wtf import FlaskForm
@@ -311,6 +312,9 @@ class SecretForm(FlaskForm):
 
 # --- the step-by-step flow shared by both services ------------------------------------
 
+# Every step a registration may go through, in order: the one definition of the flow. A step
+# with nothing to ask (the form of passage, for most specialties) is passed over, but keeps
+# its number, so that "Étape x sur y" says the same total on every page of a registration.
 TITRES_ETAPES = {
     "identite": "Identité",
     "contact": "Coordonnées",
@@ -318,12 +322,42 @@ TITRES_ETAPES = {
     "forme": "Forme de passage",
     "recapitulatif": "Récapitulatif",
 }
+ETAPES = tuple(TITRES_ETAPES)
+INCOMPLET = "Certaines informations manquent ou ne sont plus valables : vérifiez cette étape."
 
 
 class EtapeIncomplete(Exception):
-    def __init__(self, step: str):
+    def __init__(self, step: str, message: str = INCOMPLET):
         super().__init__(step)
         self.step = step
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Enregistrement:
+    """What a submission saved. It replaces the draft, whose id stays in the session, so
+    that a repeated submission (double click, second tab, Back then submit, a retried
+    request), a Back or a reload answer with the same registration and its number."""
+
+    inscription_id: int
+    numero_version: str
+    # A public candidate's login token (None in school).
+    session_token: str | None = None
+    # False: a modification that changed nothing.
+    modifiee: bool = True
+    # True when answering again, not the submission that saved it.
+    deja: bool = False
+
+    def as_draft(self) -> dict:
+        return {"inscription": self.inscription_id, "numero_version": self.numero_version,
+                "token": self.session_token, "modifiee": self.modifiee}
+
+    @classmethod
+    def from_draft(cls, data) -> Enregistrement | None:
+        if not isinstance(data, dict) or not isinstance(data.get("inscription"), int):
+            return None
+        return cls(data["inscription"], str(data.get("numero_version", "")), data.get("token"),
+                   bool(data.get("modifiee", True)), deja=True)
 
 
 def attach_error(form, exc: ServiceError) -> None:
@@ -332,6 +366,9 @@ def attach_error(form, exc: ServiceError) -> None:
         form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+SOUMIS = "soumis"
 
 
 class Parcours:
@@ -367,9 +404,28 @@ class Parcours:
             session[self.key] = draft_id
         self._brouillon, self._checked = draft, None
 
-    def clear(self) -> None:
-        brouillons.discard(session.pop(self.key, None))
-        self._brouillon, self._checked = {}, None
+    def reload(self) -> Parcours:
+        """Forget the draft read earlier in this request (another request may have changed it)."""
+        self._brouillon, self._checked = None, None
+        return self
+
+    # after the submission
+    def enregistrement(self) -> Enregistrement | None:
+        """What this draft's submission saved, if it was submitted."""
+        return Enregistrement.from_draft(self.brouillon.get(SOUMIS))
+
+    def finish(self, saved: Enregistrement) -> None:
+        """The draft becomes the record of what was saved (the answers themselves go)."""
+        self.start({SOUMIS: saved.as_draft()})
+
+    def answer(self, done: Callable, saved: Enregistrement):
+        """``done(saved)``; the draft's id stays in the session even when ``done`` starts a
+        new one (a public candidate's login), for Back and reload to find it."""
+        draft_id = session.get(self.key)
+        response = done(saved)
+        if draft_id and session.get(self.key) != draft_id:
+            session[self.key] = draft_id
+        return response
 
     # what the steps offer
     @property
@@ -435,11 +491,23 @@ class Parcours:
         forms = {}
         for step in self.steps()[:-1]:
             form = self.form(step, draft=True, csrf=False)
-            if step not in self.brouillon or not form.validate():
+            if step not in self.brouillon:
                 raise EtapeIncomplete(step)
+            if not form.validate():
+                raise EtapeIncomplete(step, self._raison(step))
             forms[step] = form
         self._checked = forms
         return forms
+
+    def _raison(self, step: str) -> str:
+        """Why a step valid when entered is no longer: the chosen specialty's exam closed or
+        the specialty left the catalogue meanwhile (the rest of the draft is kept)."""
+        wanted = self.brouillon.get("specialite", {}).get("specialite", "")
+        if step == "specialite" and wanted.isdigit():
+            raison = candidatures.raison_indisponible(self.ctx, int(wanted))
+            if raison:
+                return f"{raison} Vos autres réponses sont conservées : choisissez une autre spécialité."
+        return INCOMPLET
 
     def candidature(self) -> tuple[dict, candidatures.Choix]:
         forms = self.checked_forms()
@@ -484,14 +552,20 @@ def run_review(parcours: Parcours, form, *, step_url: Callable[[str], str], subm
                render: Callable):
     """The review page of a registration flow (school computer, public creation and
     modification): every step shown as entered; a valid POST checks every rule again through
-    ``submit(candidat, choix)``, then drops the draft, commits and answers ``done(result)``.
-    A refusal rolls back and is shown on the page (``render(sections)``); a locked database
-    goes on to its maintenance page."""
+    ``submit(candidat, choix)`` (which returns an ``Enregistrement``), keeps what it saved in
+    place of the draft, commits and answers ``done(enregistrement)``. A draft already
+    submitted answers ``done`` again (``deja``): a second click, a second tab, Back then
+    submit, a retried request or a reload get the same registration, never a refusal or an
+    empty first step. A refusal rolls back and is shown on the page (``render(sections)``);
+    a locked database goes on to its maintenance page."""
+    saved = parcours.enregistrement()
+    if saved is not None:
+        return parcours.answer(done, saved)
     try:
         sections = parcours.recapitulatif()
         candidat, choix = parcours.candidature()
     except EtapeIncomplete as exc:
-        flash("Certaines informations manquent ou ne sont plus valables : vérifiez cette étape.", "warning")
+        flash(exc.message, "warning")
         return redirect(step_url(exc.step))
     if form.validate_on_submit():
         try:
@@ -500,16 +574,25 @@ def run_review(parcours: Parcours, form, *, step_url: Callable[[str], str], subm
             raise
         except ServiceError as exc:
             db.session.rollback()
+            # The same draft submitted at the same time by another request, which won.
+            saved = parcours.reload().enregistrement()
+            if saved is not None:
+                return parcours.answer(done, saved)
             attach_error(form, exc)
         else:
-            parcours.clear()
+            parcours.finish(result)
             db.session.commit()
-            return done(result)
+            return parcours.answer(done, result)
     return render(sections)
 
 
-def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable[[str], str], **context):
-    """GET shows a step prefilled from the draft; POST validates it, saves it, goes on."""
+def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable[[str], str], done: Callable,
+             **context):
+    """GET shows a step prefilled from the draft; POST validates it, saves it, goes on. Once
+    the draft is submitted, every step answers ``done`` again (see ``run_review``)."""
+    saved = parcours.enregistrement()
+    if saved is not None:
+        return parcours.answer(done, saved)
     if step not in parcours.steps() or step == "recapitulatif":
         abort(404)
     missing = parcours.first_missing(step)
@@ -531,13 +614,35 @@ def run_step(parcours: Parcours, step: str, *, template: str, step_url: Callable
                 return redirect(target)
     else:
         form = parcours.form(step, draft=True)
+    if step == "specialite":
+        context["calendrier"] = candidatures.calendrier(parcours.ctx)
     return render_template(template, form=form, **step_context(parcours, step), **context)
 
 
 def step_context(parcours: Parcours, step: str) -> dict:
+    """The stepper's values: the step's number and the total come from ``ETAPES`` (the same
+    on every page); the next and previous titles from the steps this registration takes."""
     steps = parcours.steps()
     index = steps.index(step)
-    return {"step": step, "steps": steps, "step_number": index + 1, "step_count": len(steps),
+    return {"step": step, "steps": steps, "step_number": ETAPES.index(step) + 1, "step_count": len(ETAPES),
             "step_title": TITRES_ETAPES[step],
+            "previous_step": steps[index - 1] if index > 0 else None,
             "next_title": TITRES_ETAPES[steps[index + 1]] if index + 1 < len(steps) else None,
             "specialite_choisie": parcours.specialite()}
+
+
+def resumes_after_csrf_error(resolve: Callable[[], tuple[Parcours, Callable]]):
+    """Mark a review view whose form, posted again once the registration is saved, must
+    answer with it even though its CSRF token belonged to the session before the login
+    (a public candidate's Back then submit): ``resolve()`` gives the flow and its ``done``.
+    Nothing is written: the answer only shows what the draft's submission saved."""
+    def decorate(view):
+        def after_csrf_error():
+            parcours, done = resolve()
+            saved = parcours.enregistrement()
+            return parcours.answer(done, saved) if saved is not None else None
+
+        view.after_csrf_error = after_csrf_error
+        return view
+
+    return decorate

@@ -481,7 +481,8 @@ class Inscription(db.Model):
     examen_id: Mapped[int] = mapped_column(ForeignKey("examens.id"))
     specialite_id: Mapped[int] = mapped_column(ForeignKey("specialites.id"))
     forme: Mapped[str] = mapped_column(String(11))
-    section_europeenne: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None when the question was not asked (shown nowhere then).
+    section_europeenne: Mapped[Optional[bool]] = mapped_column(Boolean)
     statut: Mapped[str] = mapped_column(String(7), default="active")
     source: Mapped[str] = mapped_column(String(13))
     cle_identite: Mapped[str] = mapped_column(String(200))

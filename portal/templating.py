@@ -79,6 +79,8 @@ def register_templating(app: Flask) -> None:
         nombre=formatting.format_number,
         libelle=libelle,
         oui_non=oui_non,
+        adresse=formatting.format_adresse,
+        session_fr=formatting.format_session,
     )
     app.jinja_env.globals.update(libelles=LIBELLES, ui_input=ui.input, ui_radios=ui.radios, ui_messages=ui.messages,
                            ui_error_summary=ui.error_summary, ui_stepper=ui.stepper,

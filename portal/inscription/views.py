@@ -13,7 +13,7 @@ from .. import auth
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db
-from ..forms_common import Parcours, run_review, run_step, step_context
+from ..forms_common import Enregistrement, Parcours, run_review, run_step, step_context
 from ..models import Etablissement, Inscription
 from ..services import audit, brouillons, campagne, candidatures, passwords, throttle
 from . import bp
@@ -83,10 +83,20 @@ def login():
     return redirect(url_for(".fill_step", etape="identite"))
 
 
+def _done(saved: Enregistrement):
+    """The pupil's confirmation; answering again (second click, Back, reload), it says the
+    registration is already saved and how to free the computer for the next pupil."""
+    session[LAST_KEY] = saved.inscription_id
+    if saved.deja:
+        flash(f"Cette préinscription est déjà enregistrée sous le numéro {saved.numero_version}. Pour inscrire "
+              "un autre élève, choisissez « Nouvelle inscription ».", "info")
+    return redirect(url_for(".show_confirmation"))
+
+
 @bp.route("/etape/<etape>", methods=("GET", "POST"))
 @allow("poste")
 def fill_step(etape: str):
-    return run_step(_parcours(), etape, template="inscription/etape.html", step_url=_step_url,
+    return run_step(_parcours(), etape, template="inscription/etape.html", step_url=_step_url, done=_done,
                     etablissement=g.poste, **_layout())
 
 
@@ -96,11 +106,8 @@ def review_inscription():
     parcours = _parcours()
 
     def submit(candidat, choix):
-        return candidatures.create_inscription(parcours.ctx, candidat, choix, auteur=f"poste {g.poste.code}")
-
-    def done(inscription):
-        session[LAST_KEY] = inscription.id
-        return redirect(url_for(".show_confirmation"))
+        nouvelle = candidatures.create_inscription(parcours.ctx, candidat, choix, auteur=f"poste {g.poste.code}")
+        return Enregistrement(nouvelle.id, nouvelle.numero_version)
 
     form = ConfirmForm()
 
@@ -108,7 +115,7 @@ def review_inscription():
         return render_template("inscription/recapitulatif.html", form=form, sections=sections, step_url=_step_url,
                                **step_context(parcours, "recapitulatif"), **_layout())
 
-    return run_review(parcours, form, step_url=_step_url, submit=submit, done=done, render=render)
+    return run_review(parcours, form, step_url=_step_url, submit=submit, done=_done, render=render)
 
 
 def _last_inscription() -> Inscription:

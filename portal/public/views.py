@@ -9,7 +9,15 @@ from .. import auth
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db, limiter
-from ..forms_common import Parcours, run_review, run_step, step_context
+from ..forms_common import (
+    TITRES_ETAPES,
+    Enregistrement,
+    Parcours,
+    resumes_after_csrf_error,
+    run_review,
+    run_step,
+    step_context,
+)
 from ..models import Inscription
 from ..services import campagne, candidatures, throttle
 from . import bp
@@ -58,42 +66,53 @@ def index():
     session_examen = campagne.current_session()
     ouvert = bool(campagne.examens_ouverts(session_examen, "public"))
     etat = campagne.etat_service(session_examen, "public")
-    return render_template("public/index.html", ouvert=ouvert, etat=etat)
+    calendrier = candidatures.calendrier(candidatures.Contexte(session_examen, "public"))
+    return render_template("public/index.html", ouvert=ouvert, etat=etat, calendrier=calendrier,
+                           etapes=TITRES_ETAPES)
 
 
 # --- registration --------------------------------------------------------------------
 
 
+def _creation_done(saved: Enregistrement):
+    """The candidate, logged in, on her registration. Answering again (second click or tab,
+    Back, reload, retried request: the request may carry the cookie from before the first
+    answer), it logs her in again with the token saved then (none once she logged out)."""
+    auth.start_session(candidat={"inscription": saved.inscription_id, "token": saved.session_token})
+    if saved.deja:
+        flash(f"Votre préinscription est déjà enregistrée sous le numéro {saved.numero_version}.", "info")
+    else:
+        flash(f"Votre préinscription est enregistrée sous le numéro {saved.numero_version}. "
+              "Notez ce numéro : avec votre date de naissance et votre code secret, il vous permet de "
+              "revenir sur votre inscription.", "success")
+    return redirect(url_for(".show_inscription", inscription_id=saved.inscription_id))
+
+
 @bp.route("/inscription/<etape>", methods=("GET", "POST"))
 @allow("tous")
 def fill_step(etape: str):
-    return run_step(_creation(), etape, template="public/etape.html", step_url=_creation_url,
+    return run_step(_creation(), etape, template="public/etape.html", step_url=_creation_url, done=_creation_done,
                     action=_creation_url(etape), mode="creation")
 
 
 @bp.route("/inscription/recapitulatif", methods=("GET", "POST"))
 @allow("tous")
+@resumes_after_csrf_error(lambda: (_creation(), _creation_done))
 def review_inscription():
     parcours = _creation()
     form = SecretForm()
 
     def submit(candidat, choix):
-        return candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
-                                               auteur="candidat individuel")
-
-    def done(inscription):
-        auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
-        flash(f"Votre préinscription est enregistrée sous le numéro {inscription.numero_version}. "
-              "Notez ce numéro : avec votre date de naissance et votre code secret, il vous permet de "
-              "revenir sur votre inscription.", "success")
-        return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+        nouvelle = candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
+                                                   auteur="candidat individuel")
+        return Enregistrement(nouvelle.id, nouvelle.numero_version, nouvelle.session_token)
 
     def render(sections):
         return render_template("public/recapitulatif.html", form=form, sections=sections, step_url=_creation_url,
                                action=url_for(".review_inscription"), mode="creation",
                                **step_context(parcours, "recapitulatif"))
 
-    return run_review(parcours, form, step_url=_creation_url, submit=submit, done=done, render=render)
+    return run_review(parcours, form, step_url=_creation_url, submit=submit, done=_creation_done, render=render)
 
 
 # --- coming back ---------------------------------------------------------------------
@@ -211,6 +230,18 @@ def _draft_of(inscription: Inscription) -> dict:
             "forme": {"forme": inscription.forme, "section_europeenne": ""}}
 
 
+def _modification_done(saved: Enregistrement):
+    if not saved.modifiee:
+        flash("Aucune modification : votre inscription reste inchangée.", "info")
+    elif saved.deja:
+        flash(f"Votre modification est déjà enregistrée : votre inscription porte le numéro "
+              f"{saved.numero_version}.", "info")
+    else:
+        flash(f"Modification enregistrée : votre inscription porte désormais le numéro {saved.numero_version}. "
+              "Imprimez la nouvelle confirmation.", "success")
+    return redirect(url_for(".show_inscription", inscription_id=saved.inscription_id))
+
+
 @bp.route("/inscriptions/<int:inscription_id>/modifier/<etape>", methods=("GET", "POST"))
 @allow("candidat")
 def modify_step(inscription_id: int, etape: str):
@@ -220,7 +251,7 @@ def modify_step(inscription_id: int, etape: str):
         return refused
     step_url = _modification_url(inscription)
     return run_step(_modification(inscription), etape, template="public/etape.html", step_url=step_url,
-                    action=step_url(etape), mode="modification", **_candidat_layout())
+                    done=_modification_done, action=step_url(etape), mode="modification", **_candidat_layout())
 
 
 @bp.route("/inscriptions/<int:inscription_id>/modifier/recapitulatif", methods=("GET", "POST"))
@@ -233,13 +264,8 @@ def review_modification(inscription_id: int):
     parcours, step_url = _modification(inscription), _modification_url(inscription)
 
     def submit(candidat, choix):
-        return candidatures.modify_inscription(inscription, candidat, choix, auteur="candidat individuel")
-
-    def done(changed):
-        flash(f"Modification enregistrée : votre inscription porte désormais le numéro "
-              f"{inscription.numero_version}. Imprimez la nouvelle confirmation." if changed
-              else "Aucune modification : votre inscription reste inchangée.", "success" if changed else "info")
-        return redirect(url_for(".show_inscription", inscription_id=inscription.id))
+        changed = candidatures.modify_inscription(inscription, candidat, choix, auteur="candidat individuel")
+        return Enregistrement(inscription.id, inscription.numero_version, modifiee=changed)
 
     form = ConfirmForm()
 
@@ -248,7 +274,7 @@ def review_modification(inscription_id: int):
                                action=step_url("recapitulatif"), mode="modification",
                                **step_context(parcours, "recapitulatif"), **_candidat_layout())
 
-    return run_review(parcours, form, step_url=step_url, submit=submit, done=done, render=render)
+    return run_review(parcours, form, step_url=step_url, submit=submit, done=_modification_done, render=render)
 
 
 # --- verification of a printed confirmation ------------------------------------------

@@ -1,7 +1,7 @@
 """The current exam session and the calendar of the registration services."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import g
@@ -42,12 +42,15 @@ class EtatService:
     raison: str = ""
     # When it opens (if not yet open) or closes (if open), naive UTC.
     jusqu_a: datetime | None = None
+    # When an exam's registrations closed (if closed), naive UTC.
+    depuis: datetime | None = None
 
 
 @dataclass(frozen=True)
 class _Examen:
     id: int
     code: str
+    libelle: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class _Ligne:
     debut: datetime | None
     fin: datetime | None
     fin_tardive: datetime | None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,11 @@ class _Calendrier:
 _EXAMENS = Examen.__table__
 _LIGNES = OuvertureService.__table__
 _LIGNE_COLUMNS = (_LIGNES.c.service, _LIGNES.c.examen_id, _LIGNES.c.ouvert, _LIGNES.c.debut, _LIGNES.c.fin,
-                  _LIGNES.c.fin_tardive)
+                  _LIGNES.c.fin_tardive, _LIGNES.c.updated_at)
 # Every exam in its order with the session's rows that apply to it (its own and the
 # global ones); built once, read with plain columns on every registration request.
 _CALENDRIER = (
-    select(_EXAMENS.c.id, _EXAMENS.c.code, *_LIGNE_COLUMNS, _LIGNES.c.id.label("ligne"))
+    select(_EXAMENS.c.id, _EXAMENS.c.code, _EXAMENS.c.libelle, *_LIGNE_COLUMNS, _LIGNES.c.id.label("ligne"))
     .select_from(_EXAMENS)
     .outerjoin(_LIGNES, and_(_LIGNES.c.session_id == bindparam("session_id"),
                              or_(_LIGNES.c.examen_id == _EXAMENS.c.id, _LIGNES.c.examen_id.is_(None))))
@@ -90,13 +94,13 @@ def _calendrier(session_id: int) -> _Calendrier:
     def load() -> _Calendrier:
         connection = db.session.connection()
         rows = connection.execute(_CALENDRIER, {"session_id": session_id}).all()
-        examens = list(dict.fromkeys(_Examen(row.id, row.code) for row in rows))
+        examens = list(dict.fromkeys(_Examen(row.id, row.code, row.libelle) for row in rows))
         lignes = [row for row in rows if row.ligne is not None]
         if not rows:  # no exam at all: the global rows still tell whether a service is open
             lignes = connection.execute(_LIGNES_SEULES, {"session_id": session_id}).all()
         return _Calendrier(examens, {
             (row.service, row.examen_id): _Ligne(row.service, row.examen_id, bool(row.ouvert), row.debut, row.fin,
-                                                 row.fin_tardive)
+                                                 row.fin_tardive, row.updated_at)
             for row in lignes})
 
     return generation.cached(("calendrier", session_id), load)
@@ -114,6 +118,22 @@ def _window(row: _Ligne, now: datetime, qui: str) -> EtatService:
                            raison="La période normale d'inscription est terminée : seuls les candidats "
                                   "autorisés par le rectorat peuvent encore s'inscrire.")
     return EtatService(False, raison=f"{qui} est clos depuis le {format_datetime(row.fin_tardive or row.fin)}.")
+
+
+def _window_examen(row: _Ligne, now: datetime, code: str) -> EtatService:
+    """``_window`` for an exam's own row, saying since when its registrations are closed
+    (a row closed by hand: since its last change), in Paris time."""
+    etat = _window(row, now, f"L'inscription au {code}")
+    if etat.ouvert:
+        return etat
+    if row.debut is not None and now < row.debut:
+        return replace(etat, raison=f"Les inscriptions au {code} ne sont pas encore ouvertes : elles ouvrent le "
+                                    f"{format_datetime(row.debut)} (heure de Paris).")
+    depuis = (row.fin_tardive or row.fin) if row.ouvert else row.updated_at
+    if depuis is None:
+        return replace(etat, raison=f"Les inscriptions au {code} sont closes.")
+    return replace(etat, raison=f"Les inscriptions au {code} sont closes depuis le {format_datetime(depuis)} "
+                                "(heure de Paris).", depuis=depuis)
 
 
 def etat_service(session_examen: SessionExamen | None, service: str, examen: Examen | _Examen | None = None,
@@ -136,7 +156,7 @@ def etat_service(session_examen: SessionExamen | None, service: str, examen: Exa
     propre = rows.get((service, examen.id))
     if propre is None:
         return etat
-    etat_examen = _window(propre, now, f"L'inscription au {examen.code}")
+    etat_examen = _window_examen(propre, now, examen.code)
     if not etat_examen.ouvert:
         return etat_examen
     ends = [d for d in (etat.jusqu_a, etat_examen.jusqu_a) if d is not None]
@@ -157,6 +177,28 @@ def examens_ouverts(session_examen: SessionExamen | None, service: str,
         if etat.ouvert:
             result[examen.id] = etat
     return result
+
+
+@dataclass(frozen=True)
+class EtatExamen:
+    """One line of the calendar shown to candidates: an exam and its state now."""
+
+    code: str
+    libelle: str
+    etat: EtatService
+
+
+def calendrier_examens(session_examen: SessionExamen | None, service: str, examen_ids=None,
+                       now: datetime | None = None) -> list[EtatExamen]:
+    """The state of each exam (those of ``examen_ids`` when given) for a service, in the
+    exams' order: open until when, or closed and why. The public home page and the
+    specialty step of both services show it."""
+    if session_examen is None:
+        return []
+    now = now or utcnow()
+    return [EtatExamen(examen.code, examen.libelle, etat_service(session_examen, service, examen, now))
+            for examen in _calendrier(session_examen.id).examens
+            if examen_ids is None or examen.id in examen_ids]
 
 
 # --- sessions ------------------------------------------------------------------------

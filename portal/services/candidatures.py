@@ -70,7 +70,7 @@ class Choix:
 class ChoixValide:
     specialite: Specialite
     forme: str
-    section_europeenne: bool
+    section_europeenne: bool | None  # None when not asked
     etat: EtatService
 
 
@@ -151,6 +151,31 @@ def _specialites_offertes(session_id: int, etablissement_id: int | None,
     return offertes
 
 
+_PROPOSES = (select(_SPECIALITES.c.examen_id).distinct()
+             .join(_STATUTS, and_(_STATUTS.c.specialite_id == _SPECIALITES.c.id,
+                                  _STATUTS.c.session_id == bindparam("session_id")))
+             .where(_STATUTS.c.statut == "publie", _SPECIALITES.c.actif.is_(True)))
+_PROPOSES_PREPARES = _PROPOSES.where(_SPECIALITES.c.id.in_(
+    select(etablissement_specialites.c.specialite_id)
+    .where(etablissement_specialites.c.etablissement_id == bindparam("etablissement_id"))))
+
+
+def calendrier(ctx: Contexte, now: datetime | None = None) -> list[campagne.EtatExamen]:
+    """Which exams this service offers (published specialties, prepared by the
+    establishment in school), each open until when or closed since when."""
+    etablissement_id = ctx.etablissement.id if ctx.etablissement else None
+    if ctx.session is None:
+        return []
+
+    def load() -> frozenset[int]:
+        stmt = _PROPOSES_PREPARES if etablissement_id is not None else _PROPOSES
+        return frozenset(db.session.connection().execute(
+            stmt, {"session_id": ctx.session.id, "etablissement_id": etablissement_id}).scalars())
+
+    proposes = generation.cached(("examens_proposes", ctx.session.id, etablissement_id), load)
+    return campagne.calendrier_examens(ctx.session, ctx.source, proposes, now)
+
+
 def section_europeenne_demandee(specialite: Specialite, etablissement: Etablissement | None,
                                 statut: str | None) -> bool:
     """BCP with a European section possible, an establishment that runs them, and a school
@@ -212,18 +237,35 @@ def check_age(date_naissance: date, examen: Examen, session_examen: SessionExame
 
 
 def specialite_offerte(ctx: Contexte, specialite_id: int | None, now: datetime | None = None) -> Specialite:
-    """The chosen specialty, refused unless it is offered here now."""
+    """The chosen specialty, refused unless it is offered here now (saying why)."""
     offertes = {s.id: s for s in specialites_offertes(ctx, now)}
     specialite = offertes.get(specialite_id) if isinstance(specialite_id, int) else None
     if specialite is None:
-        raise ServiceError("Cette spécialité n'est pas proposée : choisissez-en une dans la liste.",
+        raise ServiceError(raison_indisponible(ctx, specialite_id, now)
+                           or "Cette spécialité n'est pas proposée : choisissez-en une dans la liste.",
                            field="specialite")
     return specialite
 
 
+def raison_indisponible(ctx: Contexte, specialite_id: int | None, now: datetime | None = None) -> str | None:
+    """Why a specialty chosen earlier is no longer offered: its exam closed meanwhile (since
+    when, in Paris time) or it left the catalogue. None when it is offered, or unknown."""
+    specialite = db.session.get(Specialite, specialite_id) if isinstance(specialite_id, int) else None
+    if specialite is None:
+        return None
+    etat = campagne.etat_service(ctx.session, ctx.source, specialite.examen, now)
+    if not etat.ouvert:
+        return etat.raison
+    if specialite_id in {s.id for s in specialites_offertes(ctx, now)}:
+        return None
+    return (f"La spécialité {specialite.examen.code} – {specialite.code} – {specialite.libelle} n'est plus "
+            "proposée à l'inscription.")
+
+
 def check_forme(specialite: Specialite, etablissement: Etablissement | None, statut: str | None,
-                choix: Choix) -> tuple[str, bool]:
-    """The form of passage and European answer, refused unless offered / asked."""
+                choix: Choix) -> tuple[str, bool | None]:
+    """The form of passage and European answer (None when not asked), refused unless
+    offered / asked."""
     formes = specialite.formes
     forme = choix.forme or (formes[0] if len(formes) == 1 else None)
     if forme not in formes:
@@ -234,7 +276,7 @@ def check_forme(specialite: Specialite, etablissement: Etablissement | None, sta
     elif choix.section_europeenne is not None:
         raise ServiceError("La question de la section européenne ne concerne pas cette inscription.",
                            field="section_europeenne")
-    return forme, bool(choix.section_europeenne)
+    return forme, choix.section_europeenne
 
 
 def check_tardif(ctx: Contexte, examen: Examen, cle: str) -> None:

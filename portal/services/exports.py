@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     bindparam,
     case,
+    false,
     func,
     literal_column,
     select,
@@ -78,7 +79,8 @@ COLONNES: tuple[tuple[str, Any], ...] = (
     ("examen", Examen.code),
     ("specialite", Specialite.code),
     ("forme", Inscription.forme),
-    ("section_europeenne", Inscription.section_europeenne),
+    # The downstream file keeps a yes/no answer: "non" when the question was not asked.
+    ("section_europeenne", func.coalesce(Inscription.section_europeenne, false())),
     ("nom_naissance", Candidat.nom_naissance),
     ("nom_usage", Candidat.nom_usage),
     ("prenom1", Candidat.prenom1),

@@ -47,7 +47,7 @@ def snapshot(inscription: Inscription) -> dict[str, Any]:
 
 
 def snapshot_values(*, numero: int, version: int, statut: str, source: str, etablissement: str | None,
-                    examen: str, specialite: str, forme: str, section_europeenne: bool,
+                    examen: str, specialite: str, forme: str, section_europeenne: bool | None,
                     candidat: dict[str, Any]) -> dict[str, Any]:
     return {
         "numero": numero, "version": version, "statut": statut, "source": source,
@@ -143,7 +143,7 @@ def insert_row(*, session_id: int, candidat: dict[str, Any], auteur: str, codes:
     donnees = snapshot_values(numero=numero, version=0, statut=values["statut"], source=values["source"],
                               etablissement=codes.get("etablissement"), examen=codes["examen"],
                               specialite=codes["specialite"], forme=values["forme"],
-                              section_europeenne=bool(values.get("section_europeenne")), candidat=candidat)
+                              section_europeenne=values.get("section_europeenne"), candidat=candidat)
     connection.execute(statements["version"], {
         "inscription_id": inscription_id, "version": 0, "donnees": donnees,
         "code_verification": new_verification_code(), "auteur": auteur, "created_at": now})

@@ -90,7 +90,7 @@ def row(inscription: Inscription) -> tuple:
     c = inscription.candidat
     return (inscription.numero_version, c.nom_naissance, c.nom_usage, c.prenoms, format_date(c.date_naissance),
             inscription.examen.code, f"{inscription.specialite.code} {inscription.specialite.libelle}",
-            libelle(inscription.forme, "forme"), "oui" if inscription.section_europeenne else "non",
+            libelle(inscription.forme, "forme"), {True: "oui", False: "non"}.get(inscription.section_europeenne, ""),
             libelle(inscription.statut, "statut_inscription"))
 
 

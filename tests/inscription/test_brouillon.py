@@ -38,9 +38,17 @@ def test_new_registration_deletes_the_previous_pupils_draft(client, poste):
     assert "Lefèvre" not in client.get("/inscription/etape/identite").get_data(as_text=True)
 
 
-def test_confirmed_registration_leaves_no_draft(client, poste, register):
+def test_confirmed_registration_leaves_no_answer_in_the_draft(client, poste, register):
+    # Issue 15 (double submission): the draft becomes the record of what was saved, so that a
+    # second submission answers with the same registration; none of the answers remain.
     response = register(poste.specialites["CAP"])
     assert response.status_code == 302
+    assert _drafts() == 1
+    (donnees,) = db.session.scalars(select(Brouillon.donnees)).all()
+    assert set(donnees) == {"soumis"} and donnees["soumis"]["numero_version"] == "1-0"
+    for secret in ("Lefèvre", "Léa", "2008-05-17", "lea@example.org", "06 12 34 56 78"):
+        assert secret not in repr(donnees)
+    client.post("/inscription/nouvelle")
     assert _drafts() == 0
 
 

@@ -30,7 +30,7 @@ def fill_until_review(client, specialite, identite=None):
 
 def test_pupil_registers_step_by_step_and_gets_number_and_pdf(client, poste, register):
     first = text(client.get("/inscription/etape/identite"))
-    assert "Étape 1 sur 4" in first and 'action="/inscription/etape/identite"' in first
+    assert "Étape 1 sur 5" in first and 'action="/inscription/etape/identite"' in first
     response = register(poste.specialites["BCP"], forme="progressive", europe="oui")
     assert response.headers["Location"].endswith("/inscription/confirmation")
     page = text(client.get("/inscription/confirmation"))
@@ -55,7 +55,7 @@ def test_form_step_shows_five_steps_when_the_specialty_asks_it(client, poste):
 def test_review_page_lists_answers_with_modify_links(client, poste):
     fill_until_review(client, poste.specialites["CAP"])
     page = text(client.get("/inscription/recapitulatif"))
-    assert "Étape 4 sur 4" in page and "Lefèvre" in page and "Cuisine" in page
+    assert "Étape 5 sur 5" in page and "Lefèvre" in page and "Cuisine" in page
     assert page.count(">Modifier<") == 3
     assert 'href="/inscription/etape/identite"' in page
 

@@ -43,7 +43,8 @@ def test_european_question_is_asked_only_where_the_rule_holds(client, session_ex
         assert "ne concerne pas cette inscription" in text(forged)
         client.post("/inscription/etape/forme", data={"forme": "globale"})
     assert client.post("/inscription/recapitulatif").status_code == 302
-    assert db.session.scalar(select(Inscription.section_europeenne)) is asked
+    # Issue 15: a candidate never asked the question has no answer recorded (None, not "non").
+    assert db.session.scalar(select(Inscription.section_europeenne)) is (True if asked else None)
 
 
 def test_apprentice_status_is_offered_only_by_training_centres(client, poste):

@@ -90,3 +90,41 @@ def test_twenty_simultaneous_submissions_of_one_candidate_give_one_registration(
     assert len(refus) == 19 and all("Une inscription active existe déjà" in message for message in refus)
     assert db.session.scalar(select(func.count(Inscription.id))) == 1
     assert db.session.scalar(select(SessionExamen.dernier_numero)) == 1
+
+
+def test_the_same_review_form_posted_twice_at_once_answers_both_with_the_one_registration(pg_app):
+    """A double click whose two requests run together (issue 15): one registration; both
+    answers lead to it, logged in, instead of "Une inscription active existe déjà"."""
+    from tests.public.test_public_flow import PUBLIC_CONTACT, PUBLIC_IDENTITE
+
+    _, specialite_id = _catalogue(pg_app)
+    first = pg_app.test_client()
+    for step, data in (("identite", PUBLIC_IDENTITE), ("contact", PUBLIC_CONTACT),
+                       ("specialite", {"specialite": str(specialite_id)})):
+        assert first.post(f"/public/inscription/{step}", data=data).status_code == 302
+    second = pg_app.test_client()
+    second.set_cookie("session", first.get_cookie("session").value)
+    barrier = threading.Barrier(2)
+    answers, crashes = {}, []
+
+    def click(name, http) -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers[name] = http.post("/public/inscription/recapitulatif",
+                                      data={"secret": SECRET, "secret_confirmation": SECRET})
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            crashes.append(exc)
+
+    threads = [threading.Thread(target=click, args=item) for item in (("a", first), ("b", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert crashes == []
+    db.session.expire_all()
+    (inscription_id,) = db.session.scalars(select(Inscription.id)).all()
+    mine = f"/public/inscriptions/{inscription_id}"
+    for http in (first, second):
+        assert answers["a" if http is first else "b"].headers["Location"].endswith(mine)
+        page = http.get(mine)
+        assert page.status_code == 200 and 'id="numero-inscription">1-0<' in page.get_data(as_text=True)

@@ -61,7 +61,7 @@ def only_inscription() -> Inscription:
 def test_candidate_registers_and_lands_on_their_registration(client, catalogue):
     assert "S'inscrire" in text(client.get("/public/"))
     first = text(client.get("/public/inscription/identite"))
-    assert "Étape 1 sur 4" in first and 'action="/public/inscription/identite"' in first
+    assert "Étape 1 sur 5" in first and 'action="/public/inscription/identite"' in first
     skipped = client.get("/public/inscription/specialite")
     assert skipped.headers["Location"].endswith("/public/inscription/identite")
     response = register(client, catalogue["BP"], forme="progressive")
@@ -287,3 +287,10 @@ def test_verification_is_rate_limited(client, inscrit):
     for _ in range(30):
         assert client.get("/public/verifier", query_string={"code": "AAAABBBBCCCC"}).status_code == 200
     assert client.get("/public/verifier", query_string={"code": "AAAABBBBCCCC"}).status_code == 429
+
+
+def test_my_registration_shows_the_address_without_an_empty_second_line(client, catalogue):
+    # Issue 15, point 20: no " , " where the second address line is empty.
+    register(client, catalogue["CAP"])
+    page = text(client.get(f"/public/inscriptions/{only_inscription().id}"))
+    assert "12 rue des Lilas, 69001 Lyon, France" in page and " , " not in page
