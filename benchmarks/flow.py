@@ -17,7 +17,6 @@ Two ways to drive it:
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 import socket
 import time

@@ -160,7 +160,7 @@ def served(database: str) -> str:
         ctx = Context(database=database, quick=False, workdir=Path(tempfile.mkdtemp(prefix="p2-served-")))
         try:
             variant = {"app": "benchmarks.p2_variant:app", "extra_env": {"P2_VARIANT": ",".join(parts)}}
-            ctx.share("registration", lambda: registration_server(ctx, "registration", **variant))
+            ctx.share("registration", lambda ctx=ctx, variant=variant: registration_server(ctx, "registration", **variant))
             [row] = p2.run(ctx)
         finally:
             ctx.close()

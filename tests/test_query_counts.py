@@ -130,7 +130,7 @@ def counts_by_size(monde: Monde, measure) -> list[int]:
 
 
 def assert_fixed(counts: list[int], bound: int) -> None:
-    assert counts[0] == counts[-1], f"the query count grows with the rows: {dict(zip(SIZES, counts))}"
+    assert counts[0] == counts[-1], f"the query count grows with the rows: {dict(zip(SIZES, counts, strict=True))}"
     assert counts[0] <= bound, f"{counts[0]} queries, at most {bound} expected"
 
 

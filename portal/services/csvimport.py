@@ -178,7 +178,7 @@ class CsvReader:
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         wanted = self.columns + self.optional
         for ligne, values in self.records():
-            yield ligne, dict(zip(wanted, values))
+            yield ligne, dict(zip(wanted, values, strict=True))
 
     def records(self) -> Iterator[tuple[int, tuple[str, ...]]]:
         """The data lines as ``(line number, values)``, values stripped and in the order of
@@ -226,7 +226,7 @@ class CsvReader:
                                       f"{len(self.header)} (séparateur « {self.delimiter} »)."))
             return None
         wanted = set(self.columns + self.optional)
-        too_long = [name for name, value in zip(self.header, fields)
+        too_long = [name for name, value in zip(self.header, fields, strict=True)
                     if name in wanted and len(value) > self.max_field]
         for name in too_long:
             self.errors.append(Erreur(ligne, name, f"La valeur dépasse {self.max_field} caractères."))

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, Inscription
 
-from .conftest import reload
 
 
 def statuts(*inscriptions) -> list[str]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from pypdf import PdfReader

@@ -1,7 +1,6 @@
 """Opening and closing the establishment's registration service; the European-section answer."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db

@@ -171,6 +171,7 @@ def test_exchange_log_lists_loads_and_downloads_the_error_report(manager_client,
     page = manager_client.get(f"/gestionnaire/chargements/{jeton}").get_data(as_text=True)
     assert "Fichier refusé : 1 erreur" in page and "<td>500</td>" in page
     response = manager_client.post(f"/gestionnaire/chargements/{jeton}/appliquer")
+    assert response.status_code == 302  # sent back to the preview, nothing applied
     assert db.session.scalar(select(func.count(Eleve.id))) == 0
     echange = db.session.scalars(select(Echange).where(Echange.etat == "echec")).one()
     listing = manager_client.get("/gestionnaire/echanges?etat=echec").get_data(as_text=True)

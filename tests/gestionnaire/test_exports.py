@@ -222,7 +222,7 @@ def test_unload_cells_are_formatted_like_the_csv_writer_of_the_portal(client, ma
 
     names = [start + "x" for start in FORMULA_START] + ['Le "Grand"; Loire', "Élodie ß", "'déjà"]
     prenoms = ("Ana", "Bea", "Cyd", "Dan", "Eva", "Fay", "Gus", "Hal", "Ida", "Jon", "Kim", "Lou")
-    for name, prenom in zip(names, prenoms):
+    for name, prenom in zip(names, prenoms, strict=False):
         make_inscription(session_examen, specialite, section_europeenne=True,
                          candidat={"nom_naissance": name, "prenom1": prenom, "nom_usage": "",
                                    "adresse1": None})

@@ -52,7 +52,7 @@ def test_dashboard_figures_come_from_grouped_queries(session_examen, make_specia
     spe = make_specialite("BCP")
     make_inscription(session_examen, spe)
     make_inscription(session_examen, spe, statut="annulee")
-    [ligne] = [l for l in suivi.par_examen(session_examen) if l.code == "BCP"]
+    [ligne] = [e for e in suivi.par_examen(session_examen) if e.code == "BCP"]
     assert (ligne.actives, ligne.annulees) == (1, 1)
     jours = suivi.par_jour(session_examen)
     assert len(jours) == 30 and jours[-1].actives == 2

@@ -140,7 +140,7 @@ def test_unknown_code_and_wrong_password_look_the_same(client, head):
     from portal.extensions import limiter
 
     unknown, known = [], []
-    for i in range(20):
+    for _ in range(20):
         limiter.reset()
         r1, t1 = attempt("0999999Z")
         r2, t2 = attempt(head.code)
