@@ -3,6 +3,7 @@
 #   make install   virtualenv + Python deps, npm deps, DSFR assets in portal/static/dsfr
 #   make run       install, migrate, load demo data if the database is empty, serve on 127.0.0.1:5000
 #   make test      install, then pytest (extra arguments: make test PYTEST_ARGS='-k etablissement -x')
+#   make test-fast the same without the browser journeys, stopping at the first failure
 #   make bench     benchmarks/run.py -> bench-results.json (make bench BENCH_ARGS='--quick --only P1,P3a')
 #   make security  the DAST suite: sqlmap, wapiti, forced browsing on a live server (pytest -m dast)
 #   make test-lowest  the suite (browser journeys aside) with the lowest versions setup.cfg admits
@@ -36,7 +37,7 @@ DSFR_DIST := $(DSFR_SRC)/dist
 DSFR_DEST := portal/static/dsfr
 DSFR_STAMP := $(DSFR_DEST)/.installed
 
-.PHONY: help install venv .venv assets run test test-lowest lowest-venv bench security clean distclean
+.PHONY: help install venv .venv assets run test test-fast test-lowest lowest-venv bench security clean distclean
 
 help:
 	@echo "Cibles : install, run, test, bench, security, clean, distclean"
@@ -90,6 +91,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: the suite without the browser journeys, stopping at the first failure
+# (make test-fast PYTEST_ARGS='tests/public'). CI still runs everything.
+test-fast: install
+	$(BIN)/python -m pytest --ignore=tests/browser -x $(PYTEST_ARGS)
 
 # A second virtualenv holding the lowest version of each dependency that setup.cfg admits
 # (pip constraints that .ci/lowest_versions.py reads off setup.cfg): the lower bounds are tested.
