@@ -6,7 +6,9 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response
+
+from .telechargements import telechargement
 
 # First characters that make a spreadsheet run a cell as a formula (also used in SQL by the unloads).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -43,10 +45,5 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[s
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """Stream a CSV download. ``filename`` is a fixed ASCII name chosen by the code."""
-    assert filename.isascii() and '"' not in filename and "/" not in filename
-    response = Response(stream_with_context(iter_csv(header, rows)), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Stream a CSV download."""
+    return telechargement(iter_csv(header, rows), filename, "text/csv")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import auth
 from ..access import allow
 from ..csvutil import csv_response
+from ..telechargements import telechargement
 from ..database import writes_on_get
 from ..extensions import db
 from ..formatting import format_datetime
@@ -64,14 +65,6 @@ def _session_or_404():
     if session_examen is None:
         abort(404)
     return session_examen
-
-
-def _attachment(content: bytes, filename: str, mimetype: str = "application/pdf"):
-    response = make_response(content)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _form_error(form, exc: ServiceError) -> None:
@@ -305,7 +298,7 @@ def download_liste_pdf(kind: str):
     _audit_download("liste", format="pdf", liste=kind, specialite=specialite.code if specialite else None,
                     lignes=len(rows))
     db.session.commit()
-    return _attachment(content, _liste_filename(liste, specialite, "pdf"))
+    return telechargement(content, _liste_filename(liste, specialite, "pdf"), "application/pdf")
 
 
 @bp.get("/listes/<kind>/csv")
@@ -407,7 +400,8 @@ def download_confirmations():
     content = confirmations.confirmations_batch(rows)
     _audit_download("confirmations", specialite=specialite.code, lignes=len(rows))
     db.session.commit()
-    return _attachment(content, f"confirmations-{specialite.id}-{etab.code}-{date.today():%Y%m%d}.pdf")
+    return telechargement(content, f"confirmations-{specialite.id}-{etab.code}-{date.today():%Y%m%d}.pdf",
+                          "application/pdf")
 
 
 # --- pupils not registered -------------------------------------------------------------

@@ -5,7 +5,7 @@ being registered; "Nouvelle inscription" drops everything of that pupil.
 """
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..forms_common import Enregistrement, Parcours, run_review, run_step, step_context
 from ..models import Etablissement, Inscription
 from ..services import audit, brouillons, campagne, candidatures, passwords, throttle
+from ..telechargements import telechargement
 from . import bp
 from .forms import ConfirmForm, PosteLoginForm
 
@@ -143,9 +144,7 @@ def download_confirmation():
     inscription = _last_inscription()
     content = confirmation_pdf(inscription)
     db.session.commit()
-    return Response(content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="confirmation-{inscription.numero_version}.pdf"',
-        "Cache-Control": "no-store"})
+    return telechargement(content, f"confirmation-{inscription.numero_version}.pdf", "application/pdf")
 
 
 @bp.post("/nouvelle")

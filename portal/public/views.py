@@ -3,7 +3,7 @@ date and secret to see, modify and print their registration; anybody may check a
 confirmation's verification code."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from .. import auth
 from ..access import allow
@@ -20,6 +20,7 @@ from ..forms_common import (
 )
 from ..models import Inscription
 from ..services import campagne, candidatures, throttle
+from ..telechargements import telechargement
 from . import bp
 from .forms import CandidatLoginForm, ConfirmForm, SecretForm, VerificationForm
 
@@ -172,9 +173,7 @@ def download_confirmation(inscription_id: int):
     inscription = _own(inscription_id)
     content = confirmation_pdf(inscription)
     db.session.commit()
-    return Response(content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="confirmation-{inscription.numero_version}.pdf"',
-        "Cache-Control": "no-store"})
+    return telechargement(content, f"confirmation-{inscription.numero_version}.pdf", "application/pdf")
 
 
 @bp.post("/deconnexion")

@@ -435,7 +435,8 @@ def page_since(session: SessionExamen, since: int, limit: int) -> tuple[list[dic
 
 
 def as_json(row) -> dict[str, Any]:
-    values = dict(zip(ENTETE, row, strict=True))
+    # The row holds the CSV columns (ENTETE), then the specialty label added for the API.
+    values = dict(zip(ENTETE, row, strict=False))
     candidat_keys = ENTETE[ENTETE.index("nom_naissance"):ENTETE.index("pays") + 1]
     candidat = {k: _iso(values[k]) if k == "date_naissance" else values[k] for k in candidat_keys}
     candidat["statut"] = candidat.pop("statut_candidat")

@@ -4,10 +4,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from flask import Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from ...access import allow
 from ...extensions import db
+from ...telechargements import telechargement
 from ...models import ApiToken, Echange
 from ...services import ServiceError, api_tokens, campagne, exports
 from .. import bp
@@ -48,11 +49,7 @@ def _download(complet: bool):
     # no transaction of this request stays open (on SQLite, no write lock) while a slow
     # client downloads.
     db.session.commit()
-    response = Response(stream_with_context(_stream(echange_id, chunks)), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{nom}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return telechargement(_stream(echange_id, chunks), nom, "text/csv")
 
 
 def _stream(echange_id: int, chunks) -> Iterator[bytes]:
