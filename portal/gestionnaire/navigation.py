@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request, url_for
-from werkzeug.routing import BuildError
 
 from ..formatting import format_datetime
 from ..services import verrou
@@ -44,11 +43,7 @@ def nav_items(active: str | None, *, admin: bool = False) -> list[dict[str, Any]
     for key, label, endpoint, admin_only in MENU:
         if admin_only and not admin:
             continue
-        try:
-            url = url_for(endpoint)
-        except BuildError:
-            continue
-        items.append({"label": label, "url": url, "current": key == active})
+        items.append({"label": label, "url": url_for(endpoint), "current": key == active})
     return items
 
 

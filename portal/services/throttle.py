@@ -72,9 +72,6 @@ class Throttle:
         rule = self.rules[0]
         limiter.limiter.clear(rule.limit, *self._keys(rule, account, ip))
 
-    def reset(self) -> None:  # used by tests and by an admin reset
-        limiter.reset()
-
 
 # 5 failures in 15 minutes for one account from one address; looser elsewhere.
 ETABLISSEMENT_LOGIN = Throttle("etab-login", account_ip="5 per 15 minutes",

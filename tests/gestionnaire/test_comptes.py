@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import AuditEvent, Gestionnaire
-from portal.services import throttle
 from tests.conftest import STRONG_PASSWORD
 from tests.gestionnaire.conftest import make_stale
 
@@ -15,9 +14,9 @@ NEW_PASSWORD = "Une autre phrase de passe 2027"
 
 @pytest.fixture(autouse=True)
 def _clear_throttle(app):
-    throttle.GESTIONNAIRE_LOGIN.reset()
+    limiter.reset()
     yield
-    throttle.GESTIONNAIRE_LOGIN.reset()
+    limiter.reset()
 
 
 def _events(action: str) -> list[AuditEvent]:
