@@ -76,8 +76,10 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)
     with app.app_context():
         configure_engine(db.engine)
-    from . import auth  # registers the user loader
-    from . import generation  # noqa: F401  (create_all installs its triggers)
+    from . import auth, generation
+
+    login_manager.user_loader(auth.load_user)
+    generation.init_app(app)
 
     app.session_interface = auth.SessionCookie()
 

@@ -20,11 +20,10 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature
 from sqlalchemy import select
 
-from .extensions import db, login_manager
+from .extensions import db
 from .models import Etablissement, Gestionnaire, new_token
 
 
-@login_manager.user_loader
 def load_user(user_id: str):
     kind, _, token = user_id.partition(":")
     if not token:

@@ -28,8 +28,12 @@ submission makes before writing are as fresh as the counter read at the start of
 request; what must not change until the commit is read under lock as before (the lock row
 in ``verrou.assert_writable``, the session counters).
 
-SQLite: a migration that rebuilds a watched table (``batch_alter_table`` copies it) drops
-its triggers; it must call ``install`` again.
+Watching one more table: add it to ``WATCHED`` and write a migration that creates its
+triggers with its own copy of the statements (a migration never imports the application; see
+``baa1c3d46e0e``). On SQLite, a migration that rebuilds a watched table (``batch_alter_table``
+copies it) drops its triggers and must create them again. ``tests/test_foundation.py`` checks
+that the migrations leave the triggers ``create_all`` installs, and
+``tests/inscription/test_generation.py`` that every table a kept value is read from is watched.
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
@@ -118,9 +122,8 @@ def install(connection: Connection, watched: dict[str, tuple[str, ...] | None] =
         connection.exec_driver_sql(statement)
 
 
-@event.listens_for(db.Model.metadata, "after_create")
 def _after_create(_metadata, connection, **_kw) -> None:
-    """``create_all`` (tests, benchmarks) installs what the migration installs."""
+    """``create_all`` (tests, benchmarks) installs what the migrations install."""
     install(connection)
 
 
@@ -143,10 +146,16 @@ def _store() -> _Store:
 
 
 _COUNTER_KEY = "generation_donnees"
-# Read when a PostgreSQL connection is taken from the pool, before any statement of the request
-# on it: a value read afterwards is never older than that counter.
-ping_reads(f"SELECT valeur FROM {TABLE} WHERE id = 1",  # nosec B608 (constant)
-           lambda valeur: request_cache.offer(_COUNTER_KEY, valeur))
+
+
+def init_app(app: Flask) -> None:
+    """Wired by ``create_app``: ``create_all`` installs the triggers, and a PostgreSQL
+    connection taken from the pool reads the counter before any statement of the request on
+    it (a value read afterwards is never older than that counter)."""
+    if not event.contains(db.Model.metadata, "after_create", _after_create):
+        event.listen(db.Model.metadata, "after_create", _after_create)
+    ping_reads(f"SELECT valeur FROM {TABLE} WHERE id = 1",  # nosec B608 (constant)
+               lambda valeur: request_cache.offer(_COUNTER_KEY, valeur))
 
 
 def _read_counter() -> int | None:

@@ -145,3 +145,20 @@ def test_layout_links_follow_the_application_root(client):
     assert 'href="/portail/accessibilite"' in prefixed
     assert 'href="/static/dsfr/dsfr.min.css"' not in prefixed
     assert 'href="/static/dsfr/dsfr.min.css"' in client.get("/").get_data(as_text=True)
+
+
+def _sqlite_triggers(url: str, build) -> dict[str, str]:
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        build()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+        db.engine.dispose()
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+def test_migrations_leave_the_triggers_of_the_kept_campaign_data_that_create_all_installs(tmp_path):
+    """A table added to generation.WATCHED needs a migration creating its triggers."""
+    migrated = _sqlite_triggers(f"sqlite:///{tmp_path / 'migrated.sqlite'}", upgrade)
+    created = _sqlite_triggers(f"sqlite:///{tmp_path / 'created.sqlite'}", db.create_all)
+    assert created and migrated == created

@@ -191,3 +191,41 @@ def test_a_pupil_base_loaded_after_a_page_was_shown_requires_the_ine_on_the_next
     page = client.post(STEP, data=sans_ine)
     assert page.status_code == 200
     assert "Saisissez votre INE" in html.unescape(page.get_data(as_text=True))
+
+
+def test_every_table_a_kept_value_is_read_from_is_watched(app, client, poste, register, monkeypatch):
+    """A value kept between requests goes stale if its table is not watched (or, for the
+    pupils, raised by the services that write them): a query added to a kept value must
+    come with its table in ``generation.WATCHED``."""
+    from portal import generation
+
+    tables = set(db.metadata.tables)
+    loading: list = []
+    read: set[str] = set()
+    kept = generation._kept
+
+    def recording(key, load):
+        def traced():
+            loading.append(key)
+            try:
+                return load()
+            finally:
+                loading.pop()
+        return kept(key, traced)
+
+    def statement(_conn, _cursor, sql, *_args):
+        if loading:
+            read.update(t for t in tables if re.search(rf"\b{t}\b", sql))
+
+    monkeypatch.setattr(generation, "_kept", recording)
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        assert client.get(STEP).status_code == 200
+        response = register(poste.specialites["CAP"])
+        assert response.status_code == 302
+        public = app.test_client()
+        assert public.get("/public/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+    assert "specialites" in read  # the values were read while recording
+    assert read - {"generation_donnees"} <= set(generation.WATCHED) | {"eleves"}

@@ -8,7 +8,7 @@ from ...access import allow
 from ...extensions import db
 from ...models import Gestionnaire
 from ...services import ServiceError, gestionnaires
-from .. import bp, navigation  # noqa: F401  (navigation registers the page context)
+from .. import bp
 from ..decorators import recent_login_required
 from ..forms import ChangePasswordForm, GestionnaireForm, LoginForm, ReauthForm, ResetPasswordForm
 
