@@ -21,6 +21,7 @@ from wtforms import widgets
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets.core import clean_key
 
+from . import dossier
 from .extensions import db
 from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords
 from .templating import LIBELLES
@@ -124,25 +125,33 @@ def upper(value):
     return value.upper() if isinstance(value, str) else value
 
 
-def nom(label: str, max_length: int, required: bool = True) -> StringField:
+def libelle(champ: str) -> str:
+    """The label of a field of the candidate record (portal/dossier.py)."""
+    return dossier.PAR_NOM[champ].libelle
+
+
+def longueur_max(champ: str) -> Length:
+    """At most the length of the model's column, for a field of the candidate record."""
+    longueur = dossier.PAR_NOM[champ].longueur
+    return Length(max=longueur, message=f"{longueur} caractères au maximum.")
+
+
+def nom(champ: str, required: bool = True) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, filters=[strip], widget=TEXTE, validators=[
-        first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
-        Regexp(NOM_RE, message=NOM_MESSAGE)])
+    return StringField(libelle(champ), filters=[strip], widget=TEXTE, validators=[
+        first, longueur_max(champ), Regexp(NOM_RE, message=NOM_MESSAGE)])
 
 
-def lieu(label: str, max_length: int, required: bool = True, default: str | None = None) -> StringField:
+def lieu(champ: str, required: bool = True, default: str | None = None) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, default=default, filters=[strip], widget=TEXTE, validators=[
-        first, Length(max=max_length, message=f"{max_length} caractères au maximum."),
-        Regexp(LIEU_RE, message=LIEU_MESSAGE)])
+    return StringField(libelle(champ), default=default, filters=[strip], widget=TEXTE, validators=[
+        first, longueur_max(champ), Regexp(LIEU_RE, message=LIEU_MESSAGE)])
 
 
-def adresse(label: str, required: bool = True) -> StringField:
+def adresse(champ: str, required: bool = True) -> StringField:
     first = DataRequired(REQUIRED) if required else Optional()
-    return StringField(label, filters=[strip], widget=TEXTE, validators=[
-        first, Length(max=120, message="120 caractères au maximum."),
-        Regexp(ADRESSE_RE, message="Certains caractères ne sont pas acceptés.")])
+    return StringField(libelle(champ), filters=[strip], widget=TEXTE, validators=[
+        first, longueur_max(champ), Regexp(ADRESSE_RE, message="Certains caractères ne sont pas acceptés.")])
 
 
 def _require(field, message: str) -> None:
@@ -156,10 +165,11 @@ class StepForm(FlaskForm):
 
     def values(self) -> dict[str, str]:
         """The cleaned values as strings, ready to be posted again at the final check."""
-        return {f.name: _as_text(f.data) for f in self if f.name != "csrf_token"}
+        return {f.name: as_text(f.data) for f in self if f.name != "csrf_token"}
 
 
-def _as_text(value) -> str:
+def as_text(value) -> str:
+    """A value as the draft keeps it (a date in ISO 8601)."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -168,25 +178,25 @@ def _as_text(value) -> str:
 
 
 class IdentiteForm(StepForm):
-    nom_naissance = nom("Nom de naissance", 60)
-    nom_usage = nom("Nom d'usage", 60, required=False)
-    prenom1 = nom("Premier prénom", 40)
-    prenom2 = nom("Deuxième prénom", 40, required=False)
-    prenom3 = nom("Troisième prénom", 40, required=False)
-    sexe = RadioField("Sexe", choices=[("F", "Féminin"), ("M", "Masculin")],
+    nom_naissance = nom("nom_naissance")
+    nom_usage = nom("nom_usage", required=False)
+    prenom1 = nom("prenom1")
+    prenom2 = nom("prenom2", required=False)
+    prenom3 = nom("prenom3", required=False)
+    sexe = RadioField(libelle("sexe"), choices=[("F", "Féminin"), ("M", "Masculin")],
                       validators=[InputRequired("Indiquez le sexe.")],
                       validate_choice=False, option_widget=RADIO)
-    date_naissance = DateField("Date de naissance", format=["%Y-%m-%d", "%d/%m/%Y"], widget=DateInput(),
+    date_naissance = DateField(libelle("date_naissance"), format=["%Y-%m-%d", "%d/%m/%Y"], widget=DateInput(),
                                invalid_value_message="Saisissez une date valide au format jj/mm/aaaa.",
                                validators=[InputRequired("Saisissez la date de naissance.")])
-    commune_naissance = lieu("Commune de naissance", 80)
-    pays_naissance = lieu("Pays de naissance", 60, default="France")
-    nationalite = lieu("Nationalité", 60, default="Française")
-    ine = StringField("Numéro INE (identifiant national élève)", filters=[strip, upper], widget=TEXTE,
+    commune_naissance = lieu("commune_naissance")
+    pays_naissance = lieu("pays_naissance", default="France")
+    nationalite = lieu("nationalite", default="Française")
+    ine = StringField(libelle("ine"), filters=[strip, upper], widget=TEXTE,
                       validators=[Optional(), Regexp(INE_RE, message=(
                           "L'INE compte 11 caractères : 9 chiffres, puis un chiffre ou une lettre, puis une "
                           "lettre (par exemple 123456789AB)."))])
-    statut = RadioField("Statut", validators=[InputRequired("Indiquez votre statut.")], validate_choice=False,
+    statut = RadioField(libelle("statut"), validators=[InputRequired("Indiquez votre statut.")], validate_choice=False,
                         option_widget=RADIO)
 
     def __init__(self, *args, statuts=(), libelles=None, ine_requis: bool = False, **kwargs):
@@ -215,20 +225,20 @@ class IdentiteForm(StepForm):
 
 
 class ContactForm(StepForm):
-    email = EmailField("Adresse électronique", filters=[strip], widget=EmailInput(), validators=[
-        Optional(), Length(max=254, message="254 caractères au maximum."),
+    email = EmailField(libelle("email"), filters=[strip], widget=EmailInput(), validators=[
+        Optional(), longueur_max("email"),
         Email(message="Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")])
-    telephone = TelField("Téléphone", filters=[strip], widget=TelInput(), validators=[
-        Optional(), Length(max=20, message="20 caractères au maximum."),
+    telephone = TelField(libelle("telephone"), filters=[strip], widget=TelInput(), validators=[
+        Optional(), longueur_max("telephone"),
         Regexp(TELEPHONE_RE, message="Saisissez un numéro français (06 12 34 56 78) ou international "
                                      "(+33 6 12 34 56 78).")])
-    adresse1 = adresse("Adresse", required=False)
-    adresse2 = adresse("Complément d'adresse", required=False)
-    code_postal = StringField("Code postal", filters=[strip], widget=TEXTE, validators=[
-        Optional(), Length(max=10, message="10 caractères au maximum."),
+    adresse1 = adresse("adresse1", required=False)
+    adresse2 = adresse("adresse2", required=False)
+    code_postal = StringField(libelle("code_postal"), filters=[strip], widget=TEXTE, validators=[
+        Optional(), longueur_max("code_postal"),
         Regexp(r"^[0-9A-Za-z -]+$", message="Code postal invalide.")])
-    commune = lieu("Commune", 80, required=False)
-    pays = lieu("Pays", 60, default="France")
+    commune = lieu("commune", required=False)
+    pays = lieu("pays", default="France")
 
     def __init__(self, *args, adresse_requise: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import FORMES, SEXES, SOURCES, STATUTS_CANDIDAT, STATUTS_INSCRIPTION
+from .. import dossier
+from ..models import FORMES, SOURCES, STATUTS_INSCRIPTION
 
 LIMIT_DEFAULT = 500
 LIMIT_MAX = 5000
@@ -15,31 +16,8 @@ def _string(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
 
 
-CANDIDAT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["nom_naissance", "prenom1", "sexe", "date_naissance", "statut"],
-    "properties": {
-        "nom_naissance": _string("Nom de naissance."),
-        "nom_usage": _string("Nom d'usage (vide si aucun)."),
-        "prenom1": _string("Premier prénom."),
-        "prenom2": _string("Deuxième prénom."),
-        "prenom3": _string("Troisième prénom."),
-        "sexe": _string("Sexe.", enum=list(SEXES)),
-        "date_naissance": _string("Date de naissance.", format="date"),
-        "commune_naissance": _string("Commune de naissance."),
-        "pays_naissance": _string("Pays de naissance."),
-        "nationalite": _string("Nationalité."),
-        "ine": _string("Identifiant national élève (vide si inconnu)."),
-        "statut": _string("Statut du candidat.", enum=list(STATUTS_CANDIDAT)),
-        "email": _string("Adresse électronique."),
-        "telephone": _string("Téléphone."),
-        "adresse1": _string("Adresse (ligne 1)."),
-        "adresse2": _string("Adresse (ligne 2)."),
-        "code_postal": _string("Code postal."),
-        "commune": _string("Commune de résidence."),
-        "pays": _string("Pays de résidence."),
-    },
-}
+# The candidate record's schema comes from its declaration (portal/dossier.py).
+CANDIDAT_SCHEMA: dict[str, Any] = dossier.schema_json()
 
 INSCRIPTION_SCHEMA: dict[str, Any] = {
     "type": "object",

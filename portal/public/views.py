@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from .. import auth
+from .. import auth, dossier
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db, limiter
@@ -13,6 +13,7 @@ from ..forms_common import (
     TITRES_ETAPES,
     Enregistrement,
     Parcours,
+    as_text,
     resumes_after_csrf_error,
     run_review,
     run_step,
@@ -220,11 +221,8 @@ def start_modification(inscription_id: int):
 
 def _draft_of(inscription: Inscription) -> dict:
     c = inscription.candidat
-    identite = {k: getattr(c, k) for k in ("nom_naissance", "nom_usage", "prenom1", "prenom2", "prenom3", "sexe",
-                                           "commune_naissance", "pays_naissance", "nationalite", "ine", "statut")}
-    identite["date_naissance"] = c.date_naissance.isoformat()
-    contact = {k: getattr(c, k) for k in ("email", "telephone", "adresse1", "adresse2", "code_postal", "commune",
-                                          "pays")}
+    identite, contact = ({k: as_text(getattr(c, k)) for k in dossier.de_l_etape(etape)}
+                         for etape in ("identite", "contact"))
     return {"identite": identite, "contact": contact, "specialite": {"specialite": str(inscription.specialite_id)},
             "forme": {"forme": inscription.forme, "section_europeenne": ""}}
 

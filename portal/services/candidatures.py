@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, exists, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import generation
+from .. import dossier, generation
 from ..extensions import db
 from ..models import (
     AutorisationTardive,
@@ -42,11 +42,6 @@ STATUTS_PUBLIC = ("individuel", "formation_continue", "enseignement_distance")
 # Age on the exam date, inclusive bounds.
 AGES = {"BTS": (16, 70)}
 AGE_PAR_DEFAUT = (14, 70)
-CANDIDAT_FIELDS = (
-    "nom_naissance", "nom_usage", "prenom1", "prenom2", "prenom3", "sexe", "date_naissance",
-    "commune_naissance", "pays_naissance", "nationalite", "ine", "statut", "email", "telephone",
-    "adresse1", "adresse2", "code_postal", "commune", "pays",
-)
 
 
 @dataclass(frozen=True)
@@ -364,7 +359,7 @@ def check_candidature(ctx: Contexte, candidat: dict[str, Any], choix: Choix,
 
 
 def _candidat_values(candidat: dict[str, Any]) -> dict[str, Any]:
-    values = {k: candidat.get(k) for k in CANDIDAT_FIELDS}
+    values = {k: candidat.get(k) for k in dossier.NOMS}
     values["ine"] = (values["ine"] or "").upper()
     return {k: ("" if v is None else v) for k, v in values.items()}
 

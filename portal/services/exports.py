@@ -50,6 +50,7 @@ from sqlalchemy import (
     update,
 )
 
+from .. import dossier
 from ..csvutil import FORMULA_START
 from ..extensions import db
 from ..models import (
@@ -81,25 +82,8 @@ COLONNES: tuple[tuple[str, Any], ...] = (
     ("forme", Inscription.forme),
     # The downstream file keeps a yes/no answer: "non" when the question was not asked.
     ("section_europeenne", func.coalesce(Inscription.section_europeenne, false())),
-    ("nom_naissance", Candidat.nom_naissance),
-    ("nom_usage", Candidat.nom_usage),
-    ("prenom1", Candidat.prenom1),
-    ("prenom2", Candidat.prenom2),
-    ("prenom3", Candidat.prenom3),
-    ("sexe", Candidat.sexe),
-    ("date_naissance", Candidat.date_naissance),
-    ("commune_naissance", Candidat.commune_naissance),
-    ("pays_naissance", Candidat.pays_naissance),
-    ("nationalite", Candidat.nationalite),
-    ("ine", Candidat.ine),
-    ("statut_candidat", Candidat.statut),
-    ("email", Candidat.email),
-    ("telephone", Candidat.telephone),
-    ("adresse1", Candidat.adresse1),
-    ("adresse2", Candidat.adresse2),
-    ("code_postal", Candidat.code_postal),
-    ("commune", Candidat.commune),
-    ("pays", Candidat.pays),
+    # The candidate record, in the order of its declaration (portal/dossier.py).
+    *((c.colonne_csv, getattr(Candidat, c.nom)) for c in dossier.CHAMPS),
     ("cree_le_utc", Inscription.created_at),
     ("modifie_le_utc", Inscription.updated_at),
     ("annulee_le_utc", Inscription.annulee_at),
@@ -437,9 +421,8 @@ def page_since(session: SessionExamen, since: int, limit: int) -> tuple[list[dic
 def as_json(row) -> dict[str, Any]:
     # The row holds the CSV columns (ENTETE), then the specialty label added for the API.
     values = dict(zip(ENTETE, row, strict=False))
-    candidat_keys = ENTETE[ENTETE.index("nom_naissance"):ENTETE.index("pays") + 1]
-    candidat = {k: _iso(values[k]) if k == "date_naissance" else values[k] for k in candidat_keys}
-    candidat["statut"] = candidat.pop("statut_candidat")
+    candidat = {c.nom: _iso(values[c.colonne_csv]) if c.format == "date" else values[c.colonne_csv]
+                for c in dossier.CHAMPS}
     return {
         "numero": values["numero"],
         "version": values["version"],

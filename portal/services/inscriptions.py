@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from .. import dossier
 from ..extensions import db
 from ..models import Candidat, Etablissement, Inscription, InscriptionVersion, Specialite, new_token, utcnow
 from . import ServiceError, audit, sequences
@@ -30,11 +31,6 @@ def format_verification_code(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-CANDIDAT_COLUMNS = ("nom_naissance", "nom_usage", "prenom1", "prenom2", "prenom3", "sexe", "date_naissance",
-                    "commune_naissance", "pays_naissance", "nationalite", "ine", "statut", "email", "telephone",
-                    "adresse1", "adresse2", "code_postal", "commune", "pays")
-
-
 def snapshot(inscription: Inscription) -> dict[str, Any]:
     """What a confirmation prints, frozen for its version."""
     return snapshot_values(
@@ -43,7 +39,7 @@ def snapshot(inscription: Inscription) -> dict[str, Any]:
         etablissement=inscription.etablissement.code if inscription.etablissement else None,
         examen=inscription.examen.code, specialite=inscription.specialite.code, forme=inscription.forme,
         section_europeenne=inscription.section_europeenne,
-        candidat={k: getattr(inscription.candidat, k) for k in CANDIDAT_COLUMNS})
+        candidat=dossier.valeurs_de(inscription.candidat))
 
 
 def snapshot_values(*, numero: int, version: int, statut: str, source: str, etablissement: str | None,
@@ -54,7 +50,7 @@ def snapshot_values(*, numero: int, version: int, statut: str, source: str, etab
         "etablissement": etablissement, "examen": examen, "specialite": specialite, "forme": forme,
         "section_europeenne": section_europeenne,
         "candidat": {k: (candidat[k].isoformat() if k == "date_naissance" else candidat[k])
-                     for k in CANDIDAT_COLUMNS},
+                     for k in dossier.NOMS},
     }
 
 
@@ -166,7 +162,7 @@ def insert_inscription(*, session_examen, candidat: Candidat, auteur: str, **val
     if values.get("etablissement_id") is not None:
         codes["etablissement"] = db.session.get(Etablissement, values["etablissement_id"]).code
     # Unset attributes take the column defaults, as an ORM insert would.
-    person = {k: getattr(candidat, k) for k in CANDIDAT_COLUMNS}
+    person = dossier.valeurs_de(candidat)
     person = {k: (("France" if k == "pays" else "") if v is None else v) for k, v in person.items()}
     nouvelle = insert_row(session_id=session_examen.id, auteur=auteur, codes=codes, candidat=person, **values)
     return db.session.get(Inscription, nouvelle.id)
