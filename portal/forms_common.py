@@ -23,8 +23,8 @@ from wtforms.widgets.core import clean_key
 
 from . import dossier
 from .extensions import db
+from .models import LIBELLES
 from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords
-from .templating import LIBELLES
 
 REQUIRED = "Ce champ est obligatoire."
 NOM_RE = r"^(?=.*[A-Za-zÀ-ÖØ-öø-ÿŒœ])[A-Za-zÀ-ÖØ-öø-ÿŒœ'’ -]+$"

@@ -33,41 +33,81 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .extensions import db
 
-EXAMENS = ("BTS", "BCP", "BP", "CAP", "BEP", "MC4", "MC5")
-DECISIONS = ("F", "S", "D")
-FORMES = ("globale", "progressive")
-SEXES = ("F", "M")
-TYPES_ETABLISSEMENT = ("LP", "LPO", "LGT", "CFA", "GRETA")
+# Domain enumerations, each value with its French label (pages, PDF, forms, CSV reports): the
+# one place where a value is added. The tuples below (database CHECK constraints, API enums)
+# list the same values in the same order.
+LIBELLES: dict[str, dict[str, str]] = {
+    "examen": {
+        "BTS": "Brevet de technicien supérieur",
+        "BCP": "Baccalauréat professionnel",
+        "BP": "Brevet professionnel",
+        "CAP": "Certificat d'aptitude professionnelle",
+        "BEP": "Brevet d'études professionnelles",
+        "MC4": "Mention complémentaire de niveau 4",
+        "MC5": "Mention complémentaire de niveau 5",
+    },
+    "forme": {"globale": "Globale", "progressive": "Progressive"},
+    "statut_candidat": {
+        "scolaire": "Élève scolarisé",
+        "apprenti": "Apprenti",
+        "individuel": "Candidat individuel",
+        "formation_continue": "Formation continue",
+        "enseignement_distance": "Enseignement à distance",
+    },
+    "statut_inscription": {"active": "Active", "annulee": "Annulée"},
+    "decision": {"F": "Favorable", "S": "Favorable sous condition", "D": "Défavorable"},
+    "sexe": {"F": "Féminin", "M": "Masculin"},
+    "type_etablissement": {
+        "LP": "Lycée professionnel",
+        "LPO": "Lycée polyvalent",
+        "LGT": "Lycée général et technologique",
+        "CFA": "Centre de formation d'apprentis",
+        "GRETA": "GRETA (formation continue)",
+    },
+    "etat_echange": {"en_cours": "En cours", "succes": "Réussi", "echec": "Échec", "annule": "Annulé"},
+    "type_echange": {
+        "etablissements": "Chargement des établissements",
+        "specialites": "Chargement du catalogue des spécialités",
+        "eleves": "Chargement d'une base élèves",
+        "export_csv": "Déchargement CSV des inscriptions",
+        "export_api": "Déchargement par l'API",
+    },
+    "statut_publication": {
+        "non_integrable": "Non intégrable",
+        "a_publier_habilitation": "À publier (sous condition habilitation)",
+        "a_publier_acces_direct": "À publier (vérifier accès direct)",
+        "a_publier_validation": "À publier (soumis à validation rectorat)",
+        "a_publier": "À publier",
+        "pret": "Prêt pour publication",
+        "publie": "Publié",
+        "non_publie": "Non publié",
+    },
+    "service": {"etablissement": "Inscription en établissement", "public": "Inscription grand public"},
+    "role": {"admin": "Administrateur", "gestionnaire": "Gestionnaire"},
+}
+
+
+def libelle(value, kind: str) -> str:
+    """The French label of a value of the enumeration ``kind`` (the value itself if unknown)."""
+    if value is None:
+        return ""
+    return LIBELLES.get(kind, {}).get(value, str(value))
+
+
+EXAMENS = tuple(LIBELLES["examen"])
+DECISIONS = tuple(LIBELLES["decision"])
+FORMES = tuple(LIBELLES["forme"])
+SEXES = tuple(LIBELLES["sexe"])
+TYPES_ETABLISSEMENT = tuple(LIBELLES["type_etablissement"])
 # Status of a candidate: in-school services use the first two, the public service the rest.
-STATUTS_CANDIDAT = (
-    "scolaire",
-    "apprenti",
-    "individuel",
-    "formation_continue",
-    "enseignement_distance",
-)
-STATUTS_INSCRIPTION = ("active", "annulee")
-SOURCES = ("etablissement", "public")
-SERVICES = ("etablissement", "public")
-ROLES = ("admin", "gestionnaire")
-TYPES_ECHANGE = (
-    "etablissements",
-    "specialites",
-    "eleves",
-    "export_csv",
-    "export_api",
-)
-ETATS_ECHANGE = ("en_cours", "succes", "echec", "annule")
-STATUTS_PUBLICATION = (
-    "non_integrable",
-    "a_publier_habilitation",
-    "a_publier_acces_direct",
-    "a_publier_validation",
-    "a_publier",
-    "pret",
-    "publie",
-    "non_publie",
-)
+STATUTS_CANDIDAT = tuple(LIBELLES["statut_candidat"])
+STATUTS_INSCRIPTION = tuple(LIBELLES["statut_inscription"])
+SERVICES = tuple(LIBELLES["service"])
+SOURCES = SERVICES  # a registration's source is the service it was made through
+ROLES = tuple(LIBELLES["role"])
+TYPES_ECHANGE = tuple(LIBELLES["type_echange"])
+ETATS_ECHANGE = tuple(LIBELLES["etat_echange"])
+STATUTS_PUBLICATION = tuple(LIBELLES["statut_publication"])
 
 
 def utcnow() -> datetime:

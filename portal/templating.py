@@ -4,52 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context, request, url_for
 
 from . import formatting, ui
-
-LIBELLES = {
-    "forme": {"globale": "Globale", "progressive": "Progressive"},
-    "statut_candidat": {
-        "scolaire": "Élève scolarisé",
-        "apprenti": "Apprenti",
-        "individuel": "Candidat individuel",
-        "formation_continue": "Formation continue",
-        "enseignement_distance": "Enseignement à distance",
-    },
-    "statut_inscription": {"active": "Active", "annulee": "Annulée"},
-    "decision": {"F": "Favorable", "S": "Favorable sous condition", "D": "Défavorable"},
-    "sexe": {"F": "Féminin", "M": "Masculin"},
-    "type_etablissement": {
-        "LP": "Lycée professionnel",
-        "LPO": "Lycée polyvalent",
-        "LGT": "Lycée général et technologique",
-        "CFA": "Centre de formation d'apprentis",
-        "GRETA": "GRETA (formation continue)",
-    },
-    "etat_echange": {"en_cours": "En cours", "succes": "Réussi", "echec": "Échec", "annule": "Annulé"},
-    "type_echange": {
-        "etablissements": "Chargement des établissements",
-        "specialites": "Chargement du catalogue des spécialités",
-        "eleves": "Chargement d'une base élèves",
-        "export_csv": "Déchargement CSV des inscriptions",
-        "export_api": "Déchargement par l'API",
-    },
-    "statut_publication": {
-        "non_integrable": "Non intégrable",
-        "a_publier_habilitation": "À publier (sous condition habilitation)",
-        "a_publier_acces_direct": "À publier (vérifier accès direct)",
-        "a_publier_validation": "À publier (soumis à validation rectorat)",
-        "a_publier": "À publier",
-        "pret": "Prêt pour publication",
-        "publie": "Publié",
-        "non_publie": "Non publié",
-    },
-    "service": {"etablissement": "Inscription en établissement", "public": "Inscription grand public"},
-}
-
-
-def libelle(value, kind: str) -> str:
-    if value is None:
-        return ""
-    return LIBELLES.get(kind, {}).get(value, str(value))
+from .models import LIBELLES, libelle
 
 
 def oui_non(value) -> str:

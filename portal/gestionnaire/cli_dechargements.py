@@ -16,9 +16,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import STATUTS_PUBLICATION, SessionExamen, Specialite
+from ..models import STATUTS_PUBLICATION, SessionExamen, Specialite, libelle
 from ..services import campagne, catalogue, exports
-from ..templating import libelle
 
 
 def _session(annee: int | None) -> SessionExamen:

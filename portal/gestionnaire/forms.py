@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..models import LIBELLES
 from ..services.passwords import MAX_LENGTH
 
 REQUIRED = "Ce champ est obligatoire."
@@ -65,7 +66,7 @@ class ChangePasswordForm(FlaskForm):
 class GestionnaireForm(FlaskForm):
     email = EmailField("Adresse électronique", validators=[DataRequired(REQUIRED), Length(max=254)])
     nom = StringField("Nom et prénom", validators=[DataRequired(REQUIRED), Length(max=120)])
-    role = SelectField("Rôle", choices=[SelectChoice("gestionnaire", "Gestionnaire"), SelectChoice("admin", "Administrateur")])
+    role = SelectField("Rôle", choices=[SelectChoice(r, LIBELLES["role"][r]) for r in ("gestionnaire", "admin")])
     password = _password("Mot de passe initial")
 
 

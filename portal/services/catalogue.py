@@ -29,7 +29,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import HistoriqueStatut, SessionExamen, Specialite, StatutPublication, utcnow
+from ..models import HistoriqueStatut, SessionExamen, Specialite, StatutPublication, libelle, utcnow
 from . import ServiceError, audit
 
 
@@ -198,8 +198,6 @@ def apply_action(session_examen: SessionExamen, specialite: Specialite, action: 
 
 
 def _refusal(action: str, row: StatutPublication) -> str:
-    from ..templating import libelle
-
     actuel = libelle(row.statut, "statut_publication").lower()
     if action == "publier":
         return f"Seule une spécialité prête pour publication peut être publiée (statut actuel : {actuel})."

@@ -12,8 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import format_date
-from ..templating import libelle
-from ..models import Candidat, Eleve, Etablissement, Examen, Inscription, SessionExamen, Specialite
+from ..models import Candidat, Eleve, Etablissement, Examen, Inscription, SessionExamen, Specialite, libelle
 
 
 @dataclass(frozen=True)

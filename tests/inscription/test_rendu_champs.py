@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import ui
 from portal.forms_common import IdentiteForm
-from portal.templating import LIBELLES
+from portal.models import LIBELLES
 
 
 def identite(formdata=None, *, ine_requis=False) -> IdentiteForm:

@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from ...access import allow
 from ...extensions import db
-from ...models import EXAMENS, STATUTS_PUBLICATION, Examen, Specialite
+from ...models import EXAMENS, STATUTS_PUBLICATION, Examen, Specialite, libelle
 from ...services import ServiceError, campagne, catalogue
-from ...templating import libelle
 from .. import bp
 
 PER_PAGE = 50
