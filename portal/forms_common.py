@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
 from wtforms import widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets.core import clean_key
 
@@ -35,7 +36,7 @@ ADRESSE_RE = r"^[^\x00-\x1f<>{}\\]+$"
 TELEPHONE_RE = r"^(?:0[1-9](?:[ .-]?\d{2}){4}|\+[1-9][0-9 .-]{6,17}[0-9])$"
 INE_RE = r"^\d{9}[0-9A-Z][A-Z]$"
 CODE_POSTAL_FR_RE = re.compile(r"^\d{5}$")
-OUI_NON = [("oui", "Oui"), ("non", "Non")]
+OUI_NON = [SelectChoice("oui", "Oui"), SelectChoice("non", "Non")]
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -183,7 +184,7 @@ class IdentiteForm(StepForm):
     prenom1 = nom("prenom1")
     prenom2 = nom("prenom2", required=False)
     prenom3 = nom("prenom3", required=False)
-    sexe = RadioField(libelle("sexe"), choices=[("F", "Féminin"), ("M", "Masculin")],
+    sexe = RadioField(libelle("sexe"), choices=[SelectChoice(v, label) for v, label in LIBELLES["sexe"].items()],
                       validators=[InputRequired("Indiquez le sexe.")],
                       validate_choice=False, option_widget=RADIO)
     date_naissance = DateField(libelle("date_naissance"), format=["%Y-%m-%d", "%d/%m/%Y"], widget=DateInput(),
@@ -204,14 +205,14 @@ class IdentiteForm(StepForm):
         self.ine_requis = ine_requis
         if ine_requis:
             _require(self.ine, "Saisissez votre INE : il figure sur vos documents de scolarité.")
-        self.statut.choices = [(s, (libelles or {}).get(s, s)) for s in statuts]
+        self.statut.choices = [SelectChoice(s, (libelles or {}).get(s, s)) for s in statuts]
 
     def validate_sexe(self, field):
         if field.data not in ("F", "M"):
             raise ValidationError("Indiquez le sexe.")
 
     def validate_statut(self, field):
-        if field.data not in {value for value, _ in field.choices}:
+        if field.data not in {c.value for c in field.choices}:
             raise ValidationError("Choisissez un statut dans la liste.")
 
     def validate_date_naissance(self, field):
@@ -269,11 +270,11 @@ class SpecialiteForm(StepForm):
 
     def __init__(self, *args, specialites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.specialite.choices = [("", "Sélectionner une spécialité")] + [
-            (str(s.id), f"{s.examen.code} – {s.code} – {s.libelle}") for s in specialites]
+        self.specialite.choices = [SelectChoice("", "Sélectionner une spécialité")] + [
+            SelectChoice(str(s.id), f"{s.examen.code} – {s.code} – {s.libelle}") for s in specialites]
 
     def validate_specialite(self, field):
-        if field.data not in {value for value, _ in field.choices if value}:
+        if field.data not in {c.value for c in field.choices if c.value}:
             raise ValidationError("Choisissez une spécialité dans la liste.")
 
 
@@ -284,13 +285,13 @@ class FormeForm(StepForm):
 
     def __init__(self, *args, formes=(), libelles=None, europe: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.forme.choices = [(f, (libelles or {}).get(f, f)) for f in formes]
+        self.forme.choices = [SelectChoice(f, (libelles or {}).get(f, f)) for f in formes]
         self.europe = europe
         if len(formes) <= 1:
             del self.forme
 
     def validate_forme(self, field):
-        if field.data not in {value for value, _ in field.choices}:
+        if field.data not in {c.value for c in field.choices}:
             raise ValidationError("Choisissez une forme de passage.")
 
     def validate_section_europeenne(self, field):
@@ -552,7 +553,7 @@ def _typed(form) -> dict:
 
 def _shown(field) -> str:
     if field.type in ("RadioField", "SelectField"):
-        return dict(field.choices).get(field.data, "") or "Non renseigné"
+        return {c.value: c.label for c in field.choices}.get(field.data, "") or "Non renseigné"
     if isinstance(field.data, date):
         return field.data.strftime("%d/%m/%Y")
     return field.data or "Non renseigné"

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 TYPES = [
-    ("", "Sélectionner une option"),
-    ("specialites", "Catalogue des spécialités"),
-    ("etablissements", "Établissements"),
-    ("eleves", "Base élèves d'un établissement"),
+    SelectChoice("", "Sélectionner une option"),
+    SelectChoice("specialites", "Catalogue des spécialités"),
+    SelectChoice("etablissements", "Établissements"),
+    SelectChoice("eleves", "Base élèves d'un établissement"),
 ]
 
 
@@ -26,7 +27,7 @@ class ChargementForm(FlaskForm):
     fichier = FileField("Fichier CSV", validators=[FileRequired("Choisissez un fichier CSV à déposer.")])
 
     def validate_type(self, field) -> None:
-        if field.data not in {value for value, _label in TYPES if value}:
+        if field.data not in {c.value for c in TYPES if c.value}:
             raise ValidationError("Choisissez le type de fichier.")
 
     def validate_etablissement(self, field) -> None:

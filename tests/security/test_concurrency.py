@@ -269,6 +269,7 @@ def test_a_load_killed_midway_leaves_nothing_and_its_lock_expires(pg_app, postgr
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
+        child.stdout.close()
     assert child.returncode == -signal.SIGKILL
 
     time.sleep(3.5)  # past the lock TTL (3 s) and the heartbeat timeout (2 s)

@@ -31,6 +31,7 @@ def canary():
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", hits
     server.shutdown()
+    server.server_close()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1/", "https://example.org/x.png",
