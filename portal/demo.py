@@ -579,8 +579,10 @@ class DemoBuilder:
 
     def _create_etablissements(self) -> dict[str, Etablissement]:
         for demo in ETABLISSEMENTS:
-            problem = passwords.password_problem(SUIVI_PASSWORD, forbidden=(demo.code,))
-            assert problem is None, problem
+            for password in (SUIVI_PASSWORD, POSTE_PASSWORD):
+                problem = passwords.password_problem(password, forbidden=(demo.code,),
+                                                     user_inputs=(demo.nom, demo.commune))
+                assert problem is None, problem
         etabs = {}
         for demo in ETABLISSEMENTS:
             etab = self._create_etablissement(demo)

@@ -301,7 +301,7 @@ class SecretForm(FlaskForm):
     secret_confirmation = PasswordField("Confirmation du code secret", validators=[DataRequired(REQUIRED)])
 
     def validate_secret(self, field):
-        problem = passwords.password_problem(field.data or "")
+        problem = passwords.password_problem(field.data or "", estimate=False)
         if problem:
             raise ValidationError(problem.replace("Le mot de passe", "Le code secret"))
 
