@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets.core import clean_key
 
 from .extensions import db
-from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords
+from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords, throttle
 from .templating import LIBELLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -376,10 +376,13 @@ class Parcours:
     step, validated again at the final submission) is kept on the server, its id in the
     session under ``key``."""
 
-    def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool):
+    def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool,
+                 quota: throttle.Quota | None = None):
         self.ctx = ctx
         self.key = key
         self.adresse_requise = adresse_requise
+        # Counts each new draft against the client address (anonymous flow only).
+        self.quota = quota
         self._specialites: list | None = None
         self._brouillon: dict | None = None
         self._checked: dict | None = None
@@ -401,6 +404,8 @@ class Parcours:
     def start(self, draft: dict) -> None:
         draft_id = brouillons.save(session.get(self.key), draft)
         if session.get(self.key) != draft_id:  # same draft: the cookie needs no new signature
+            if self.quota is not None:  # a new draft: past the quota, QuotaExceeded rolls it back
+                self.quota.consume(request.remote_addr or "")
             session[self.key] = draft_id
         self._brouillon, self._checked = draft, None
 
