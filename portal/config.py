@@ -105,7 +105,8 @@ class Config:
     # Anonymous (public) registrations and drafts created from one client address, in the
     # rate-limit storage above: far above what a family, a library or a training centre's
     # computer room behind one address creates on a normal day.
-    PUBLIC_INSCRIPTIONS_PER_ADDRESS = os.environ.get("PUBLIC_INSCRIPTIONS_PER_ADDRESS", "40 per hour;120 per day")
+    PUBLIC_INSCRIPTIONS_PER_ADDRESS = os.environ.get("PUBLIC_INSCRIPTIONS_PER_ADDRESS",
+                                                     "40 per hour;120 per day")
     PUBLIC_DRAFTS_PER_ADDRESS = os.environ.get("PUBLIC_DRAFTS_PER_ADDRESS", "100 per hour;400 per day")
 
     PASSWORD_HASH_METHOD = "scrypt"

@@ -642,7 +642,8 @@ class PosteOuvert(db.Model):
     __tablename__ = "postes_ouverts"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissements.id", ondelete="CASCADE"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissements.id", ondelete="CASCADE"),
+                                                  index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 

@@ -63,7 +63,8 @@ def _variables_read(path: Path) -> set[str]:
 
 def test_the_environment_example_names_every_setting_and_no_secret():
     values = env_example()
-    read = (_variables_read(ROOT / "portal" / "config.py") | _variables_read(GUNICORN_CONF)) - {"TEST_DATABASE_URL"}
+    read = _variables_read(ROOT / "portal" / "config.py") | _variables_read(GUNICORN_CONF)
+    read -= {"TEST_DATABASE_URL"}
     assert read <= set(values), read - set(values)
     assert values["PORTAL_ENV"] == "production"
     assert values["SECRET_KEY"] == ""  # the portal refuses to start until a real key is set
@@ -72,7 +73,8 @@ def test_the_environment_example_names_every_setting_and_no_secret():
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 def test_systemd_reads_every_line_of_the_unit():
-    result = subprocess.run(["systemd-analyze", "verify", str(UNIT)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["systemd-analyze", "verify", str(UNIT)], capture_output=True, text=True,
+                            timeout=60)
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if line.strip() and "is not executable" not in line]  # /srv/portal exists only on the server
     assert problems == []

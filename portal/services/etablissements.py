@@ -63,8 +63,8 @@ def record_logout(etab: Etablissement) -> None:
 
 
 def _check_new_password(etab: Etablissement, new_password: str, current_hash: str, field: str) -> None:
-    problem = passwords.password_problem(new_password, forbidden=(etab.code,), user_inputs=(etab.nom, etab.commune),
-                                          current_hash=current_hash)
+    problem = passwords.password_problem(new_password, forbidden=(etab.code,),
+                                         user_inputs=(etab.nom, etab.commune), current_hash=current_hash)
     if problem:
         raise ServiceError(problem, field=field)
 

@@ -139,14 +139,19 @@ class Quota:
                 limiter.limiter.hit(limit, *self._keys(ip))
 
     def message(self, wait: timedelta) -> str:
-        bornes = " et ".join(f"{item.amount} par {_PERIODES.get(item.GRANULARITY.name, item.GRANULARITY.name)}"
+        bornes = " et ".join(f"{item.amount} par {_periode(item)}"
                              for item in self.limits())
         return (f"{self.trop} depuis votre adresse réseau (au plus {bornes}). "
                 f"Réessayez dans {_duree(wait)} environ. Si vous partagez une connexion (établissement, "
                 "médiathèque, centre de formation), d'autres personnes l'utilisent peut-être en même temps.")
 
 
-_PERIODES = {"second": "seconde", "minute": "minute", "hour": "heure", "day": "jour", "month": "mois", "year": "an"}
+_PERIODES = {"second": "seconde", "minute": "minute", "hour": "heure", "day": "jour", "month": "mois",
+             "year": "an"}
+
+
+def _periode(item: RateLimitItem) -> str:
+    return _PERIODES.get(item.GRANULARITY.name, item.GRANULARITY.name)
 
 
 def _duree(wait: timedelta) -> str:
@@ -158,7 +163,8 @@ def _duree(wait: timedelta) -> str:
 
 PUBLIC_INSCRIPTIONS = Quota("public-inscriptions", "PUBLIC_INSCRIPTIONS_PER_ADDRESS",
                             "Trop d'inscriptions ont été enregistrées")
-PUBLIC_DRAFTS = Quota("public-brouillons", "PUBLIC_DRAFTS_PER_ADDRESS", "Trop d'inscriptions ont été commencées")
+PUBLIC_DRAFTS = Quota("public-brouillons", "PUBLIC_DRAFTS_PER_ADDRESS",
+                      "Trop d'inscriptions ont été commencées")
 
 
 def wait_message(wait: timedelta) -> str:

@@ -40,7 +40,8 @@ def test_closing_a_computer_ends_a_copied_cookie_but_not_the_other_computers(app
     assert client.get(STEP).headers["Location"].endswith("/inscription/")
     assert other.get(STEP).status_code == 200
     assert opened() == 1
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "poste.ferme")) == 1
+    closings = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "poste.ferme")
+    assert db.session.scalar(closings) == 1
 
 
 def test_the_button_says_what_it_does(client, poste):
@@ -66,8 +67,7 @@ def test_a_session_without_a_computer_row_is_refused(app, client, poste):
     assert client.get(STEP).headers["Location"].endswith("/inscription/")
 
 
-def test_changing_the_registration_password_closes_every_computer_of_the_school(app, client, poste, open_poste,
-                                                                              login_etablissement):
+def test_resetting_the_passwords_closes_every_computer_of_the_school(app, client, poste):
     from portal.services import etablissements
 
     with app.test_request_context():

@@ -43,7 +43,8 @@ def test_the_default_limits_leave_room_for_a_computer_room():
 
 def test_registrations_past_the_quota_get_a_french_429_and_nothing_is_written(app, catalogue):
     for nom in NOMS[:2]:
-        response = register(browser(app), catalogue["CAP"], identite={**PUBLIC_IDENTITE, "nom_naissance": nom})
+        response = register(browser(app), catalogue["CAP"],
+                            identite={**PUBLIC_IDENTITE, "nom_naissance": nom})
         assert response.status_code == 302, text(response)
 
     refused = register(browser(app), catalogue["CAP"], identite={**PUBLIC_IDENTITE, "nom_naissance": NOMS[2]})
@@ -75,7 +76,8 @@ def test_new_drafts_past_the_quota_are_refused_and_not_stored(app, catalogue):
     http = browser(app)
     refused = http.post("/public/inscription/identite", data=PUBLIC_IDENTITE)
     assert refused.status_code == 429
-    assert "Trop d'inscriptions ont été commencées" in text(refused) and 'id="resume-erreurs"' in text(refused)
+    page = text(refused)
+    assert "Trop d'inscriptions ont été commencées" in page and 'id="resume-erreurs"' in page
     assert count(Brouillon) == 4
     # Going on with a draft already started is not a new draft.
     started = browser(app, "198.51.100.9")
@@ -121,7 +123,8 @@ def test_the_quota_is_shared_by_every_instance_through_redis(tmp_path):
     """Two app instances (two processes of gunicorn, two servers) count in the same Redis."""
     connection = _redis()
     address = f"192.0.2.{secrets.randbelow(250) + 1}-{secrets.token_hex(4)}"
-    settings = dict(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'q.sqlite'}", RATELIMIT_STORAGE_URI=REDIS_URL,
+    settings = dict(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'q.sqlite'}",
+                    RATELIMIT_STORAGE_URI=REDIS_URL,
                     PUBLIC_INSCRIPTIONS_PER_ADDRESS="2 per hour;3 per day")
     try:
         first = create_app(TestingConfig, **settings)
