@@ -9,7 +9,7 @@ from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import KNOWN_WEAK_KEYS, Config, config_for_env
+from .config import Config, config_for_env, secret_key_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,14 +40,11 @@ class DatabaseId(IntegerConverter):
 
 
 def check_secret_key(app: Flask) -> None:
-    key = app.config.get("SECRET_KEY") or ""
     if app.config["ENV_NAME"] in {"development", "testing"}:
         return
-    if len(key) < 32 or key in KNOWN_WEAK_KEYS:
-        raise RuntimeError(
-            "SECRET_KEY manquante ou trop faible : définissez une clé aléatoire d'au moins 32 caractères "
-            "(par exemple `python -c \"import secrets; print(secrets.token_urlsafe(48))\"`)."
-        )
+    problem = secret_key_problem(app.config.get("SECRET_KEY"))
+    if problem:
+        raise RuntimeError(problem)
 
 
 def register_proxy(app: Flask) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from . import generation
 from .extensions import db
 from .models import ApiToken, Etablissement, Gestionnaire, Inscription, utcnow
+from .services import postes
 
 KINDS = frozenset({
     "tous", "gestionnaire", "admin", "gestionnaire_mdp_initial", "etablissement",
@@ -70,7 +71,8 @@ def _poste_etablissement() -> Etablissement | None:
     etab = generation.attach(Etablissement, generation.cached(
         ("etablissement", etab_id), lambda: generation.first_row(_ETABLISSEMENT, {"id": etab_id}))
     ) if isinstance(etab_id, int) else None
-    if etab is None or not etab.actif or etab.inscription_token != data.get("token"):
+    if (etab is None or not etab.actif or etab.inscription_token != data.get("token")
+            or not postes.is_open(data.get("id"), etab.id)):
         session.pop("poste", None)
         return None
     return etab

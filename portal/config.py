@@ -1,7 +1,9 @@
 """Configuration read from the environment, with safe development defaults."""
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,35 @@ KNOWN_WEAK_KEYS = {
     "dev-insecure-key-change-me-0123456789abcdef",
 }
 DEV_SECRET_KEY = "dev-insecure-key-change-me-0123456789abcdef"
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_BITS = 128
+SECRET_KEY_ADVICE = ("définissez une clé aléatoire d'au moins 32 caractères (par exemple "
+                     "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`).")
+
+
+def secret_key_entropy_bits(key: str) -> float:
+    """An upper estimate of the key's entropy: Shannon entropy of its characters x length.
+
+    It cannot prove a key random, but it refuses what is plainly not (``'a' * 40``, a
+    short alphabet repeated); ``secrets.token_urlsafe(48)`` gives about 350 bits."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why a production SECRET_KEY is refused (in French), or None when it may be used."""
+    key = key or ""
+    if key in KNOWN_WEAK_KEYS:
+        return "SECRET_KEY manquante ou connue : " + SECRET_KEY_ADVICE
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return "SECRET_KEY trop courte : " + SECRET_KEY_ADVICE
+    if secret_key_entropy_bits(key) < SECRET_KEY_MIN_BITS:
+        return ("SECRET_KEY trop prévisible (caractères répétés, alphabet trop réduit : moins de "
+                f"{SECRET_KEY_MIN_BITS} bits d'entropie estimée) : " + SECRET_KEY_ADVICE)
+    return None
 
 
 def _database_url() -> str:
@@ -71,6 +102,12 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_ENABLED = True
     RATELIMIT_KEY_PREFIX = "portal"
+    # Anonymous (public) registrations and drafts created from one client address, in the
+    # rate-limit storage above: far above what a family, a library or a training centre's
+    # computer room behind one address creates on a normal day.
+    PUBLIC_INSCRIPTIONS_PER_ADDRESS = os.environ.get("PUBLIC_INSCRIPTIONS_PER_ADDRESS",
+                                                     "40 per hour;120 per day")
+    PUBLIC_DRAFTS_PER_ADDRESS = os.environ.get("PUBLIC_DRAFTS_PER_ADDRESS", "100 per hour;400 per day")
 
     PASSWORD_HASH_METHOD = "scrypt"
     # Number of reverse proxies in front of the app (X-Forwarded-For hops to trust).

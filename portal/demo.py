@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import exists, select, update
 
@@ -364,6 +365,10 @@ def _ascii(value: str) -> str:
 # --- The command ---------------------------------------------------------------------
 
 
+# The environments where the demonstration may be loaded (PORTAL_ENV).
+DEMO_ENVS = frozenset({"development", "testing"})
+
+
 @click.command("demo-data")
 @click.option("--reset", is_flag=True, help="Efface toutes les données avant de recharger la démonstration.")
 @click.option("--if-empty", "if_empty", is_flag=True,
@@ -374,6 +379,12 @@ def _ascii(value: str) -> str:
 @with_appcontext
 def demo_data(reset: bool, if_empty: bool, seed: int, adresse: str) -> None:
     """Remplit la base avec une académie de démonstration et affiche les identifiants."""
+    if current_app.config["ENV_NAME"] not in DEMO_ENVS:
+        # Its logins and passwords are published (README): never in a production database.
+        click.echo("flask demo-data refuse de s'exécuter en production : les données de démonstration "
+                   "créent des comptes dont les mots de passe sont publiés. Rien n'est modifié. "
+                   "Pour essayer le portail, utilisez PORTAL_ENV=development sur une autre base.", err=True)
+        click.get_current_context().exit(1)
     if not database_is_empty():
         if if_empty:
             click.echo("Données de démonstration : base déjà remplie, rien n'est modifié.")
@@ -579,8 +590,10 @@ class DemoBuilder:
 
     def _create_etablissements(self) -> dict[str, Etablissement]:
         for demo in ETABLISSEMENTS:
-            problem = passwords.password_problem(SUIVI_PASSWORD, forbidden=(demo.code,))
-            assert problem is None, problem
+            for password in (SUIVI_PASSWORD, POSTE_PASSWORD):
+                problem = passwords.password_problem(password, forbidden=(demo.code,),
+                                                     user_inputs=(demo.nom, demo.commune))
+                assert problem is None, problem
         etabs = {}
         for demo in ETABLISSEMENTS:
             etab = self._create_etablissement(demo)

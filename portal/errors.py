@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db, limiter
 from .services import DatabaseLocked
+from .services.throttle import QuotaExceeded
 
 TITLES = {
     400: ("Requête invalide", "La requête n'a pas pu être traitée. Vérifiez les informations saisies."),
@@ -53,6 +54,15 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         body, code = render_error(503, exc.message, retry_after="quelques minutes")
         return body, code, {"Retry-After": "300"}
+
+    @app.errorhandler(QuotaExceeded)
+    def quota_exceeded(exc: QuotaExceeded):
+        """An address past its quota of public registrations or drafts: nothing of this
+        request is written; the answers typed so far stay in the draft."""
+        db.session.rollback()
+        seconds = int(exc.wait.total_seconds())
+        return (render_template("errors/quota.html", title=TITLES[429][0], message=exc.message), 429,
+                {"Retry-After": str(max(1, seconds))})
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc: RateLimitExceeded):

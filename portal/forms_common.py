@@ -25,7 +25,7 @@ from wtforms.widgets.core import clean_key
 from . import dossier
 from .extensions import db
 from .models import LIBELLES
-from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords
+from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords, throttle
 
 REQUIRED = "Ce champ est obligatoire."
 NOM_RE = r"^(?=.*[A-Za-zÀ-ÖØ-öø-ÿŒœ])[A-Za-zÀ-ÖØ-öø-ÿŒœ'’ -]+$"
@@ -312,7 +312,7 @@ class SecretForm(FlaskForm):
     secret_confirmation = PasswordField("Confirmation du code secret", validators=[DataRequired(REQUIRED)])
 
     def validate_secret(self, field):
-        problem = passwords.password_problem(field.data or "")
+        problem = passwords.password_problem(field.data or "", estimate=False)
         if problem:
             raise ValidationError(problem.replace("Le mot de passe", "Le code secret"))
 
@@ -387,10 +387,13 @@ class Parcours:
     step, validated again at the final submission) is kept on the server, its id in the
     session under ``key``."""
 
-    def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool):
+    def __init__(self, ctx: candidatures.Contexte, key: str, *, adresse_requise: bool,
+                 quota: throttle.Quota | None = None):
         self.ctx = ctx
         self.key = key
         self.adresse_requise = adresse_requise
+        # Counts each new draft against the client address (anonymous flow only).
+        self.quota = quota
         self._specialites: list | None = None
         self._brouillon: dict | None = None
         self._checked: dict | None = None
@@ -412,6 +415,8 @@ class Parcours:
     def start(self, draft: dict) -> None:
         draft_id = brouillons.save(session.get(self.key), draft)
         if session.get(self.key) != draft_id:  # same draft: the cookie needs no new signature
+            if self.quota is not None:  # a new draft: past the quota, QuotaExceeded rolls it back
+                self.quota.consume(request.remote_addr or "")
             session[self.key] = draft_id
         self._brouillon, self._checked = draft, None
 

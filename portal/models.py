@@ -673,6 +673,20 @@ class Brouillon(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class PosteOuvert(db.Model):
+    """A school computer opened for pupils with the registration password: the server's record
+    of that computer's session, whose id the session holds. Closing the computer deletes the
+    row, so that a copied cookie stops working while the school's other computers stay open;
+    rows older than the absolute session lifetime are expired and purged."""
+
+    __tablename__ = "postes_ouverts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
+    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissements.id", ondelete="CASCADE"),
+                                                  index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class GenerationDonnees(db.Model):
     """One row (id 1): a counter that database triggers raise whenever a table read by every
     page changes (see ``portal/generation.py``). A process keeps those reads between

@@ -360,3 +360,13 @@ def make_inscription(app):
         return inscription
 
     return make
+
+
+def open_computer(etablissement) -> str:
+    """A school computer recorded as open (services/postes.py), as the registration password
+    opens it; returns the id its session keeps."""
+    from portal.services import postes
+
+    poste_id = postes.open_poste(etablissement)
+    db.session.commit()
+    return poste_id

@@ -189,3 +189,25 @@ def test_reset_replaces_existing_data_with_the_demonstration(runner, make_etabli
     # The generation counter's row stays (pages keep campaign data only while it exists),
     # raised by the reload.
     assert db.session.scalar(select(GenerationDonnees.valeur).where(GenerationDonnees.id == 1)) > 0
+
+
+@pytest.mark.parametrize("args", [(), ("--reset",), ("--if-empty",)])
+def test_demo_data_refuses_to_run_in_production(app, runner, args):
+    """Issue 15 point 10: the published demo logins never reach a production database."""
+    app.config["ENV_NAME"] = "production"
+
+    result = run_demo(runner, *args)
+
+    assert result.exit_code == 1
+    assert "refuse de s'exécuter en production" in result.output
+    assert count(Gestionnaire) == 0 and count(Etablissement) == 0 and count(AuditEvent) == 0
+
+
+def test_demo_data_reset_leaves_a_production_database_untouched(app, runner, make_etablissement):
+    existing = make_etablissement()
+    app.config["ENV_NAME"] = "production"
+
+    result = run_demo(runner, "--reset")
+
+    assert result.exit_code == 1
+    assert db.session.get(Etablissement, existing.id) is not None and count(Etablissement) == 1

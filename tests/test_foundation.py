@@ -56,7 +56,7 @@ def test_production_refuses_to_start_without_a_strong_secret_key(key):
 
 def test_production_config_is_hardened():
     class Prod(Config):
-        SECRET_KEY = "x" * 48
+        SECRET_KEY = "kW3q9vZr_T1mXb7LcY0sHd5eGf2NjUp8Ao4RiV6tE-yQ"
         SQLALCHEMY_DATABASE_URI = "sqlite://"
 
     app = create_app(Prod)

@@ -1,7 +1,9 @@
 """Pupils registering from a school computer opened with the registration password.
 
-The computer's session holds the establishment (``poste``) and the draft of the pupil
-being registered; "Nouvelle inscription" drops everything of that pupil.
+The computer's session holds the establishment (``poste``, with the id of the computer's
+row in ``postes_ouverts``) and the draft of the pupil being registered; "Nouvelle
+inscription" drops everything of that pupil; "Fermer le poste" ends the computer's session
+on the server (services/postes.py).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ..database import writes_on_get
 from ..extensions import db
 from ..forms_common import Enregistrement, Parcours, run_review, run_step, step_context
 from ..models import Etablissement, Inscription
-from ..services import audit, brouillons, campagne, candidatures, passwords, throttle
+from ..services import audit, brouillons, campagne, candidatures, passwords, postes, throttle
 from ..telechargements import telechargement
 from . import bp
 from .forms import ConfirmForm, PosteLoginForm
@@ -32,7 +34,8 @@ def _parcours() -> Parcours:
 
 
 def _layout() -> dict:
-    return {"account_label": f"{g.poste.nom} ({g.poste.code})", "logout_url": url_for(".close_poste")}
+    return {"account_label": f"{g.poste.nom} ({g.poste.code})", "logout_url": url_for(".close_poste"),
+            "logout_label": "Fermer le poste"}
 
 
 def _step_url(step: str) -> str:
@@ -77,7 +80,8 @@ def login():
     etat = candidatures.etat_poste(etab, campagne.current_session())
     if not etat.ouvert:
         return render_template("inscription/ferme.html", etat=etat, etablissement=etab)
-    auth.start_session(poste={"etab": etab.id, "token": etab.inscription_token})
+    poste_id = postes.open_poste(etab)
+    auth.start_session(poste={"etab": etab.id, "token": etab.inscription_token, "id": poste_id})
     audit.record("poste.ouvert", etab, actor={"type": "poste_inscription", "id": etab.id,
                                               "label": f"poste {etab.code}", "etablissement_code": etab.code})
     db.session.commit()
@@ -162,6 +166,13 @@ def new_inscription():
 @bp.post("/fermer")
 @allow("poste")
 def close_poste():
+    """End this computer's session on the server: a copy of its cookie stops working, the
+    school's other computers stay open."""
+    data = session.get("poste") or {}
+    brouillons.discard(session.get(DRAFT_KEY))
+    postes.close_poste(data.get("id"))
+    audit.record("poste.ferme", g.poste)
+    db.session.commit()
     auth.logout()
     flash("Le poste d'inscription est fermé.", "info")
     return redirect(url_for(".login"))

@@ -31,7 +31,7 @@ MODIFICATION_KEY = "brouillon_modification"
 
 def _creation() -> Parcours:
     ctx = candidatures.Contexte(campagne.current_session(), "public")
-    return Parcours(ctx, DRAFT_KEY, adresse_requise=True)
+    return Parcours(ctx, DRAFT_KEY, adresse_requise=True, quota=throttle.PUBLIC_DRAFTS)
 
 
 def _modification(inscription: Inscription) -> Parcours:
@@ -105,6 +105,7 @@ def review_inscription():
     form = SecretForm()
 
     def submit(candidat, choix):
+        throttle.PUBLIC_INSCRIPTIONS.consume(request.remote_addr or "")
         nouvelle = candidatures.create_inscription(parcours.ctx, candidat, choix, secret=form.secret.data,
                                                    auteur="candidat individuel")
         return Enregistrement(nouvelle.id, nouvelle.numero_version, nouvelle.session_token)

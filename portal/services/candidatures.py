@@ -374,7 +374,7 @@ def create_inscription(ctx: Contexte, candidat: dict[str, Any], choix: Choix, *,
     valide, eleve, cle = check_candidature(ctx, candidat, choix, now)
     secret_hash = None
     if ctx.source == "public":
-        problem = passwords.password_problem(secret or "")
+        problem = passwords.password_problem(secret or "", estimate=False)
         if problem:
             raise ServiceError(problem, field="secret")
         secret_hash = passwords.hash_password(secret)

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from .. import auth
 from ..extensions import db
 from ..models import Etablissement, Inscription, SessionExamen, new_token, utcnow
-from . import ServiceError, audit, inscriptions, passwords, throttle, verrou
+from . import ServiceError, audit, inscriptions, passwords, postes, throttle, verrou
 
 LOGIN_ERROR = "Code établissement ou mot de passe incorrect."
 INSCRIPTION_PASSWORD_DEFAULT_ERROR = (
@@ -63,7 +63,8 @@ def record_logout(etab: Etablissement) -> None:
 
 
 def _check_new_password(etab: Etablissement, new_password: str, current_hash: str, field: str) -> None:
-    problem = passwords.password_problem(new_password, forbidden=(etab.code,), current_hash=current_hash)
+    problem = passwords.password_problem(new_password, forbidden=(etab.code,),
+                                         user_inputs=(etab.nom, etab.commune), current_hash=current_hash)
     if problem:
         raise ServiceError(problem, field=field)
 
@@ -115,6 +116,7 @@ def change_inscription_password(etab: Etablissement, current_suivi_password: str
     etab.inscription_password_hash = passwords.hash_password(new_password)
     etab.inscription_password_default = False
     etab.inscription_token = new_token()
+    postes.close_all(etab)
     audit.record("etablissement.mot_de_passe_inscription", etab,
                  details={"avant": {"par_defaut": was_default}, "apres": {"par_defaut": False}})
     db.session.flush()
@@ -130,6 +132,7 @@ def reset_passwords(etab: Etablissement) -> None:
     etab.inscription_password_default = True
     auth.rotate_token(etab)
     etab.inscription_token = new_token()
+    postes.close_all(etab)
     ferme = etab.service_ouvert
     if ferme:
         etab.service_ouvert = False

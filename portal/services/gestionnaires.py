@@ -22,7 +22,7 @@ def create_gestionnaire(*, email: str, nom: str, role: str, password: str, must_
     email = normalise_email(email)
     if db.session.scalar(select(func.count()).select_from(Gestionnaire).where(Gestionnaire.email == email)):
         raise ServiceError("Un compte existe déjà avec cette adresse.", field="email")
-    problem = password_problem(password, forbidden=(email, email.split("@")[0]))
+    problem = password_problem(password, forbidden=(email, email.split("@")[0]), user_inputs=(nom,))
     if problem:
         raise ServiceError(problem, field="password")
     compte = Gestionnaire(email=email, nom=nom.strip()[:120], role=role, password_hash=hash_password(password),
@@ -93,7 +93,7 @@ def _actor(compte: Gestionnaire) -> dict:
 
 def _check_new_password(compte: Gestionnaire, password: str, *, field: str, current_hash: str | None) -> None:
     problem = password_problem(password, forbidden=(compte.email, compte.email.split("@")[0]),
-                               current_hash=current_hash)
+                               user_inputs=(compte.nom,), current_hash=current_hash)
     if problem:
         raise ServiceError(problem, field=field)
 

@@ -14,6 +14,7 @@ import pytest
 from portal.access import hash_api_token
 from portal.extensions import db
 from portal.models import ApiToken
+from tests.conftest import open_computer
 from tests.security.access_doc import MATRIX_FILE, render_matrix
 
 VISITORS = {
@@ -73,7 +74,8 @@ def _client_for(app, world, visitor: str):
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         if visitor == "poste":
-            sess["poste"] = {"etab": world["a"].id, "token": world["a"].inscription_token}
+            sess["poste"] = {"etab": world["a"].id, "token": world["a"].inscription_token,
+                             "id": open_computer(world["a"])}
         if visitor in {"candidat", "candidat_autre"}:
             inscription = world["public_1" if visitor == "candidat" else "public_2"]
             sess["candidat"] = {"inscription": inscription.id, "token": inscription.session_token}

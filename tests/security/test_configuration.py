@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from importlib.metadata import version
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from itsdangerous import BadSignature
 from pypdf import PdfReader
 
 from portal import create_app
-from portal.config import DEV_SECRET_KEY, KNOWN_WEAK_KEYS, Config
+from portal.config import DEV_SECRET_KEY, KNOWN_WEAK_KEYS, Config, secret_key_entropy_bits, secret_key_problem
 from portal.extensions import csrf, login_manager
 from tests.security.test_access_matrix import VISITORS, _client_for, _sample_url, world  # noqa: F401
 from tests.security.test_sessions import _production_app
@@ -41,7 +42,9 @@ def test_session_cookie_cannot_be_forged_with_a_guessed_key(tmp_path):
             interface.get_signing_serializer(attacker).loads(cookie)
 
 
-@pytest.mark.parametrize("key", ["", "dev", "changeme", DEV_SECRET_KEY, "court"])
+@pytest.mark.parametrize("key", ["", "dev", "changeme", DEV_SECRET_KEY, "court",
+                                 # long enough, but of low entropy (issue 15 point 11)
+                                 "a" * 40, "ab" * 20, "0" * 64, "abcd" * 12])
 def test_production_refuses_a_weak_secret_key(tmp_path, key):
     class Prod(Config):
         SECRET_KEY = key
@@ -49,6 +52,14 @@ def test_production_refuses_a_weak_secret_key(tmp_path, key):
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(Prod)
+
+
+def test_secret_key_problem_estimates_the_entropy():
+    assert "trop prévisible" in secret_key_problem("a" * 40)
+    assert secret_key_entropy_bits("a" * 40) == 0
+    assert secret_key_problem(secrets.token_urlsafe(48)) is None
+    assert secret_key_problem(secrets.token_hex(32)) is None
+    assert secret_key_entropy_bits(secrets.token_urlsafe(48)) >= 256
 
 
 def test_production_overrides_the_unsafe_library_defaults(tmp_path):

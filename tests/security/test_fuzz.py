@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db, limiter
 from portal.models import Inscription
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, open_computer
 from tests.inscription.conftest import CONTACT, IDENTITE, publish  # noqa: F401
 
 NASTY = [
@@ -128,7 +128,8 @@ def client_for(app, w: World, kind: str):
         if kind == "admin":
             sess["_user_id"] = w.ids["admin"].get_id()
         if kind == "poste":
-            sess["poste"] = {"etab": w.ids["etab"].id, "token": w.ids["etab"].inscription_token}
+            sess["poste"] = {"etab": w.ids["etab"].id, "token": w.ids["etab"].inscription_token,
+                             "id": open_computer(w.ids["etab"])}
         if kind == "candidat":
             sess["candidat"] = {"inscription": w.ids["public"].id, "token": w.ids["public"].session_token}
         if "_user_id" in sess:
