@@ -71,3 +71,53 @@ def test_validation_page_and_dashboard_name_exam_and_specialty(logged, inscrits)
     assert re.search(r'<th scope="colgroup"[^>]*>BCP – Baccalauréat professionnel</th>', dashboard)
     assert re.search(r'<th scope="colgroup"[^>]*>CAP – Certificat d&#39;aptitude professionnelle</th>', dashboard)
     assert "CAP001 · Cuisine" in dashboard
+
+
+# --- point 18: page titles name the service; point 20: the lock page ---------------------
+
+
+def _title(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/etablissement/", "Tableau de bord – Établissement – Préinscription examens professionnels"),
+    ("/etablissement/listes", "Listes de candidats – Établissement – Préinscription examens professionnels"),
+    ("/etablissement/nulle-part", "Page introuvable – Établissement – Préinscription examens professionnels"),
+    ("/", "Accueil – Préinscription examens professionnels"),
+    ("/public/", "Inscription à titre individuel – Candidat individuel – Préinscription examens professionnels"),
+    ("/inscription/", "Ouvrir un poste d'inscription – Inscription en établissement – "
+                      "Préinscription examens professionnels"),
+])
+def test_page_titles_name_the_service(logged, session_examen, url, expected):
+    assert _title(logged.get(url).text) == expected
+
+
+def test_an_error_page_leads_back_to_its_service_home(logged, session_examen):
+    page = logged.get("/etablissement/nulle-part")
+    assert page.status_code == 404
+    assert re.search(r'<a class="fr-btn" href="/etablissement/" id="retour-service">Retour au tableau de bord</a>',
+                     page.text)
+
+
+def test_lock_page_says_since_when_why_until_when_and_the_way_back(app, logged, inscrits):  # noqa: F811
+    from datetime import datetime
+
+    from portal.extensions import db
+    from portal.models import Verrou
+    from portal.services import verrou
+
+    verrou.acquire(acteur="admin@example.org", gestionnaire_id=None, motif="chargement des bases élèves")
+    lock = db.session.get(Verrou, verrou.NOM)
+    lock.depuis, lock.expire_at = datetime(2026, 12, 2, 9, 5), datetime(2026, 12, 2, 23, 30)  # UTC
+    db.session.commit()
+    martin = inscrits["martin"]
+    page = logged.post("/etablissement/validation", data={"ids": [str(martin.id)], "annulee": [str(martin.id)]})
+    assert page.status_code == 503 and page.headers["Retry-After"] == "300"
+    text = " ".join(page.text.split())
+    assert "Base momentanément verrouillée" in text
+    assert "depuis le 02/12/2026 à 10h05" in text                      # since when (Paris time)
+    assert "(chargement des bases élèves)" in text                     # why
+    assert "au plus tard le 03/12/2026 à 00h30" in text                 # until when (Paris time)
+    assert "réessayer quelques minutes" not in text and "réessayez dans quelques minutes" not in text
+    assert 'href="/etablissement/" id="retour-service">Retour au tableau de bord</a>' in page.text
