@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ...access import allow
 from ...extensions import db
+from ...formatting import plain_integer
 from ...models import Eleve, Etablissement
 from ...services import ServiceError, campagne, etablissements, passes, suivi
 from .. import bp, graphiques
@@ -105,12 +106,16 @@ def list_laissez_passer():
     etab = None
     if code:
         etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code))
+    # ?eleve=<id>: the one pupil a link of an establishment's page points to.
+    eleve_id = plain_integer(request.args.get("eleve"))
     page = None
     if session_examen is not None and (etab is not None or not code):
-        page = db.paginate(passes.eleves_decision_d_query(session_examen, etablissement=etab), page=_page(),
-                           per_page=PER_PAGE, error_out=False)
+        stmt = passes.eleves_decision_d_query(session_examen, etablissement=etab)
+        if eleve_id is not None:
+            stmt = stmt.where(Eleve.id == eleve_id)
+        page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, error_out=False)
     return render_template("gestionnaire/list_laissez_passer.html", page=page, code=code, etab=etab,
-                           form=LaissezPasserForm(), session_examen=session_examen)
+                           eleve_id=eleve_id, form=LaissezPasserForm(), session_examen=session_examen)
 
 
 @bp.post("/eleves/<int:eleve_id>/laissez-passer")
