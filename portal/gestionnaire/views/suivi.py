@@ -26,22 +26,28 @@ def index():
     if session_examen is None:
         return render_template("gestionnaire/index.html", session_examen=None)
     examens = suivi.par_examen(session_examen)
-    specialites = suivi.par_specialite(session_examen)
+    groupes = suivi.specialites_par_examen(session_examen)
+    specialites = sorted((ligne for groupe in groupes for ligne in groupe.lignes),
+                         key=lambda ligne: (-ligne.actives, ligne.code))
     etabs = suivi.par_etablissement(session_examen)
     jours = suivi.par_jour(session_examen)
     totaux = suivi.totaux(session_examen)
+    campagnes = suivi.campagne_par_jour(session_examen)
+    avancement = suivi.avancement_campagne(session_examen)
+    parts = suivi.part_base_inscrite(session_examen, avancement=avancement)
     charts = {
+        "campagne": graphiques.courbe_campagne("Inscriptions actives cumulées, par examen, au fil de la campagne",
+                                               campagnes) if campagnes else None,
+        "parts": graphiques.barres_parts("Part de la base élèves déjà inscrite (%)", parts) if parts else None,
         "examens": graphiques.barres("Inscriptions par examen", examens),
         "specialites": graphiques.barres(f"Les {TOP_SPECIALITES} spécialités les plus demandées",
                                          specialites[:TOP_SPECIALITES], horizontal=True),
         "etablissements": graphiques.barres("Inscriptions par établissement (20 premiers)", etabs[:20],
                                             horizontal=True),
-        "jours": graphiques.courbe("Inscriptions créées par jour (30 derniers jours)", jours),
-        "statuts": graphiques.camembert("Inscriptions actives et annulées", totaux["actives"], totaux["annulees"]),
     }
     return render_template("gestionnaire/index.html", session_examen=session_examen, examens=examens,
-                           specialites=specialites, etablissements=etabs, jours=jours, totaux=totaux,
-                           charts=charts)
+                           groupes=groupes, etablissements=etabs, jours=jours, totaux=totaux,
+                           campagnes=campagnes, avancement=avancement, parts=parts, charts=charts)
 
 
 def _page() -> int:
