@@ -134,3 +134,77 @@ def test_dashboard_has_no_pie_chart_and_shows_the_campaign_and_the_late_schools(
     assert re.search(r'<th scope="colgroup" colspan="3">CAP – Certificat d&#39;aptitude professionnelle</th>', page)
     # Days of the day table are Paris days.
     assert "heure de Paris" in page and "jours UTC" not in page
+
+
+# --- point 16: labelled buttons, buttons inside their column, wide tables on a phone ------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def test_every_page_loads_the_portal_stylesheet_and_the_error_summary_script(client, session_examen):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/css/portail.css">' in page
+    assert '<script src="/static/js/resume-erreurs.js"></script>' in page
+    for path, kind in (("/static/css/portail.css", "text/css"), ("/static/js/resume-erreurs.js", "javascript")):
+        response = client.get(path)
+        assert response.status_code == 200 and kind in response.headers["Content-Type"]
+        response.close()
+    assert "script-src 'self'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_secondary_columns_are_hidden_below_768_px_by_the_committed_stylesheet():
+    css = (ROOT / "portal/static/css/portail.css").read_text(encoding="utf-8")
+    rule = re.search(r"@media \(max-width: 47\.98em\) \{(.*?)\n\}", css, re.DOTALL).group(1)
+    assert ".portail-col-large" in rule and ".portail-graphique" in rule and "display: none" in rule
+
+
+def _hidden_header_and_cells_match(page: str) -> bool:
+    """Each table hides as many header cells as it has columns hidden in a row."""
+    table = re.search(r"<table>.*?</table>", page, re.DOTALL).group(0)
+    head = re.search(r"<thead>.*?</thead>", table, re.DOTALL).group(0)
+    first_row = re.search(r"<tbody>\s*<tr[^>]*>.*?</tr>", table, re.DOTALL).group(0)
+    hidden = head.count('class="portail-col-large"')
+    return hidden > 0 and first_row.count('class="portail-col-large"') == hidden
+
+
+def test_wide_manager_tables_keep_their_key_columns_on_a_phone(gestionnaire_client, session_examen,
+                                                                make_etablissement, open_service, examens):
+    make_etablissement("0130001A", nom="Lycée Alpha")
+    open_service(session_examen, examen=examens["CAP"])
+    listing = gestionnaire_client.get("/gestionnaire/etablissements").get_data(as_text=True)
+    assert _hidden_header_and_cells_match(listing)
+    assert 'class="fr-table fr-table--multiline"' in listing  # long cells wrap instead of widening the table
+    calendrier = gestionnaire_client.get("/gestionnaire/calendrier").get_data(as_text=True)
+    assert _hidden_header_and_cells_match(calendrier)
+    # The row's buttons stay inside their column: a small button group, labelled buttons.
+    actions = re.search(r'<ul class="fr-btns-group fr-btns-group--sm fr-btns-group--icon-left">(.*?)</ul>',
+                        calendrier, re.DOTALL).group(1)
+    assert ">Modifier</a>" in actions and "fr-btn--icon-left fr-icon-delete-line\">Supprimer la ligne CAP" in actions
+
+
+def test_an_icon_button_in_a_button_group_keeps_its_label(app):
+    """The DSFR draws a button with an icon as a 40 px icon alone in a group without
+    fr-btns-group--icon-left: "Télécharger la confirmation (PDF)" lost its label."""
+    with app.test_request_context():
+        html = app.jinja_env.from_string(
+            '{% import "_macros.html" as ui %}{% call ui.button_group() %}<li>'
+            '{{ ui.link_button("/pdf", "Télécharger la confirmation (PDF)", secondary=False, '
+            'icon="fr-icon-download-line") }}</li>{% endcall %}').render()
+    assert '<ul class="fr-btns-group fr-btns-group--icon-left fr-btns-group--inline-md">' in html
+    assert ('<a class="fr-btn fr-btn--icon-left fr-icon-download-line" href="/pdf">'
+            "Télécharger la confirmation (PDF)</a>") in html
+
+
+# --- point 17: the upload form and the error summary -------------------------------------
+
+
+def test_upload_form_reports_a_missing_file_in_the_portal_error_summary(gestionnaire_client, session_examen):
+    form = gestionnaire_client.get("/gestionnaire/chargements").get_data(as_text=True)
+    assert re.search(r'<form method="post" enctype="multipart/form-data" action="/gestionnaire/chargements" '
+                     r"novalidate>", form)  # no browser bubble: the server's messages
+    page = gestionnaire_client.post("/gestionnaire/chargements", data={"type": "eleves"}).get_data(as_text=True)
+    summary = re.search(r'<div class="fr-alert fr-alert--error fr-mb-4w" id="resume-erreurs" tabindex="-1".*?</div>',
+                        page, re.DOTALL).group(0)
+    assert '<a href="#fichier">Fichier CSV : Choisissez un fichier CSV à déposer.</a>' in summary
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="fichier"|<input[^>]*id="fichier"[^>]*aria-invalid="true"',
+                     page)
