@@ -206,5 +206,7 @@ def test_upload_form_reports_a_missing_file_in_the_portal_error_summary(gestionn
     summary = re.search(r'<div class="fr-alert fr-alert--error fr-mb-4w" id="resume-erreurs" tabindex="-1".*?</div>',
                         page, re.DOTALL).group(0)
     assert '<a href="#fichier">Fichier CSV : Choisissez un fichier CSV à déposer.</a>' in summary
+    # The DSFR's upload error state (fr-input-group--error's bar overflowed a 360 px screen here).
+    assert '<div class="fr-upload-group fr-upload-group--error" id="fichier-groupe">' in page
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="fichier"|<input[^>]*id="fichier"[^>]*aria-invalid="true"',
                      page)
