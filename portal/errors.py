@@ -72,7 +72,7 @@ def register_error_handlers(app: Flask) -> None:
     def locked(exc: DatabaseLocked):
         # exc holds the lock's facts as plain values: they survive the rollback.
         db.session.rollback()
-        body, code = render_error(503, exc.message, title_override="Base momentanément verrouillée", verrou=exc)
+        body, code = render_error(503, exc.message, title_override="Base momentanément verrouillée")
         return body, code, {"Retry-After": "300"}
 
     @app.errorhandler(RateLimitExceeded)

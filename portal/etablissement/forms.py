@@ -54,7 +54,8 @@ class ChoixSpecialiteForm(FlaskForm):
 
     specialite = SelectField("Spécialité", coerce=int, validate_choice=False)
 
-    def set_specialites(self, specialites, empty: str = "Sélectionner une spécialité") -> "ChoixSpecialiteForm":
+    def set_specialites(self, specialites,
+                        empty: str = "Sélectionner une spécialité") -> "ChoixSpecialiteForm":
         """The specialties grouped by exam (one <optgroup> each, named by the exam's label),
         in the exam's order; ``empty`` is the first, ungrouped choice (value 0)."""
         grouped = sorted(specialites, key=lambda s: (s.examen.ordre, s.examen.code))

@@ -268,9 +268,9 @@ def _specialite_demandee(etab, *, required: bool):
     return specialite
 
 
-def _choix_en_erreur(specialites, empty: str | None = None) -> ChoixSpecialiteForm:
-    choix = ChoixSpecialiteForm(formdata=None)
-    choix.set_specialites(specialites, **({"empty": empty} if empty else {}))
+def _choix_en_erreur(specialites) -> ChoixSpecialiteForm:
+    """The drop-down list of specialties, in error: none was chosen."""
+    choix = ChoixSpecialiteForm(formdata=None).set_specialites(specialites)
     choix.specialite.errors = [SPECIALITE_NON_CHOISIE]
     return choix
 

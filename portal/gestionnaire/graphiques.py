@@ -66,5 +66,6 @@ def barres_parts(titre: str, parts: Sequence[PartBase]) -> str:
                                 **dict(OPTIONS, height=_hauteur(len(ordered)), show_legend=False))
     chart.x_labels = [f"{part.nom} ({part.code})" for part in ordered]
     chart.add("Part de la base inscrite (%)", [
-        {"value": round(100 * part.part, 1), "color": RETARD if part.en_retard else A_JOUR} for part in ordered])
+        {"value": round(100 * part.part, 1), "color": RETARD if part.en_retard else A_JOUR}
+        for part in ordered])
     return _data_url(chart)

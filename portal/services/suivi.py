@@ -298,9 +298,10 @@ def _fenetres(session_examen: SessionExamen) -> dict[int | None, tuple[datetime 
 
 
 def campagne_par_jour(session_examen: SessionExamen, *, today: date | None = None) -> list[CampagneExamen]:
-    """For each exam with registrations or a calendar row of its own, its campaign day by day: active
-    registrations created each Paris day, and their running total, against the days of its
-    campaign (the manager sees how far the campaign is and how far the registrations are).
+    """For each exam with registrations or a calendar row of its own, its campaign day by
+    day: active registrations created each Paris day, and their running total, against the
+    days of its campaign (the manager sees how far the campaign is and how far the
+    registrations are).
 
     One query, the counts per exam, UTC date and hour (moved to Paris days in Python, as
     ``par_jour`` does); the calendar is the one the registration rules keep."""
@@ -413,10 +414,12 @@ def specialites_par_examen(session_examen: SessionExamen) -> list[GroupeExamen]:
         .join(Inscription, Inscription.specialite_id == Specialite.id)
         .join(Examen, Examen.id == Specialite.examen_id)
         .where(Inscription.session_id == session_examen.id)
-        .group_by(Specialite.id, Examen.code, Examen.libelle, Examen.ordre, Specialite.code, Specialite.libelle)
+        .group_by(Specialite.id, Examen.code, Examen.libelle, Examen.ordre, Specialite.code,
+                  Specialite.libelle)
         .order_by(Examen.ordre, actives.desc(), Specialite.code))
     groupes: dict[str, tuple[str, list[Ligne]]] = {}
     for r in rows:
         groupes.setdefault(r.examen, (r.examen_libelle, []))[1].append(
             Ligne(f"{r.examen} {r.code} – {r.libelle}", r.actives, r.annulees, code=r.code))
-    return [GroupeExamen(code, libelle_examen, tuple(lignes)) for code, (libelle_examen, lignes) in groupes.items()]
+    return [GroupeExamen(code, libelle_examen, tuple(lignes))
+            for code, (libelle_examen, lignes) in groupes.items()]

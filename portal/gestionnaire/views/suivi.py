@@ -36,9 +36,10 @@ def index():
     avancement = suivi.avancement_campagne(session_examen)
     parts = suivi.part_base_inscrite(session_examen, avancement=avancement)
     charts = {
-        "campagne": graphiques.courbe_campagne("Inscriptions actives cumulées, par examen, au fil de la campagne",
-                                               campagnes) if campagnes else None,
-        "parts": graphiques.barres_parts("Part de la base élèves déjà inscrite (%)", parts) if parts else None,
+        "campagne": graphiques.courbe_campagne(
+            "Inscriptions actives cumulées, par examen, au fil de la campagne", campagnes) if campagnes else None,
+        "parts": graphiques.barres_parts(
+            "Part de la base élèves déjà inscrite (%)", parts) if parts else None,
         "examens": graphiques.barres("Inscriptions par examen", examens),
         "specialites": graphiques.barres(f"Les {TOP_SPECIALITES} spécialités les plus demandées",
                                          specialites[:TOP_SPECIALITES], horizontal=True),
