@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, limiter
 from .services import DatabaseLocked
 from .services.throttle import QuotaExceeded
+from .templating import current_service
 
 TITLES = {
     400: ("Requête invalide", "La requête n'a pas pu être traitée. Vérifiez les informations saisies."),
@@ -27,13 +28,32 @@ TITLES = {
 }
 
 
+# The way back from an error page: the home of the service the page belongs to
+# (service = blueprint), else the portal's home page.
+HOMES = {
+    "gestionnaire": ("gestionnaire.index", "Retour au tableau de bord"),
+    "etablissement": ("etablissement.index", "Retour au tableau de bord"),
+    "inscription": ("inscription.login", "Retour au poste d’inscription"),
+    "public": ("public.index", "Retour à l’inscription individuelle"),
+}
+DEFAULT_HOME = ("accueil.index", "Page d’accueil")
+
+
+def home() -> tuple[str, str]:
+    """(url, label) of the current service's home."""
+    endpoint, label = HOMES.get(current_service() or "", DEFAULT_HOME)
+    return url_for(endpoint), label
+
+
 def render_error(code: int, message: str | None = None, **extra):
     title, default = TITLES.get(code, (f"Erreur {code}", "Une erreur s'est produite."))
+    title = extra.pop("title_override", None) or title
     if request.path.startswith("/api/"):
         return {"erreur": title, "message": message or default, **{k: v for k, v in extra.items()
                                                                      if k == "incident_id"}}, code
+    home_url, home_label = home()
     return render_template("errors/error.html", code=code, title=title, message=message or default,
-                           **extra), code
+                           home_url=home_url, home_label=home_label, **extra), code
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -51,8 +71,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseLocked)
     def locked(exc: DatabaseLocked):
+        # exc holds the lock's facts as plain values: they survive the rollback.
         db.session.rollback()
-        body, code = render_error(503, exc.message, retry_after="quelques minutes")
+        body, code = render_error(503, exc.message, title_override="Base momentanément verrouillée")
         return body, code, {"Retry-After": "300"}
 
     @app.errorhandler(QuotaExceeded)

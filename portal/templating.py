@@ -6,6 +6,32 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from . import formatting, ui
 from .models import LIBELLES, libelle
 
+# The service each part of the portal is, named in every page title
+# ("Tableau de bord – Gestionnaire – Préinscription examens professionnels"); the
+# portal's own pages (home, accessibility, legal notice) name none.
+SERVICES = {
+    "gestionnaire": "Gestionnaire",
+    "etablissement": "Établissement",
+    "inscription": "Inscription en établissement",
+    "public": "Candidat individuel",
+}
+
+
+def current_service() -> str | None:
+    """The service (blueprint) of the current request; for an address that matched no route,
+    the service its first path segment names (``/gestionnaire/nope`` is the manager's)."""
+    if not has_request_context():
+        return None
+    if request.blueprint:
+        return request.blueprint if request.blueprint in SERVICES else None
+    first = request.path.strip("/").split("/", 1)[0]
+    return first if first in SERVICES else None
+
+
+def service_name() -> str:
+    """The name of the current service for the page title, "" on the portal's own pages."""
+    return SERVICES.get(current_service() or "", "")
+
 
 def oui_non(value) -> str:
     if value is None:
@@ -39,4 +65,4 @@ def register_templating(app: Flask) -> None:
     )
     app.jinja_env.globals.update(libelles=LIBELLES, ui_input=ui.input, ui_radios=ui.radios, ui_messages=ui.messages,
                            ui_error_summary=ui.error_summary, ui_stepper=ui.stepper,
-                           fixed_url=fixed_url)
+                           fixed_url=fixed_url, service_name=service_name)

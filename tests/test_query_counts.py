@@ -163,7 +163,11 @@ def test_establishment_lists_run_a_fixed_number_of_queries(monde, client, login_
 # --- the manager service: follow-up, audit trail, catalogue, exchange log -----------
 
 GESTIONNAIRE_PAGES = {
-    "/gestionnaire/": 9,
+    # 9 + 2 aggregates of the dashboard that decides (issue 15, point 21): registrations per
+    # exam and Paris day of the campaign, and each establishment's registered share of its
+    # pupil base (the calendar comes from the registration rules' per-request cache, the
+    # specialties grouped by exam replace the flat per-specialty query).
+    "/gestionnaire/": 11,
     "/gestionnaire/etablissements": 7,
     "/gestionnaire/etablissements/0130001A": 7,
     "/gestionnaire/laissez-passer": 7,

@@ -54,9 +54,14 @@ class ChoixSpecialiteForm(FlaskForm):
 
     specialite = SelectField("Spécialité", coerce=int, validate_choice=False)
 
-    def set_specialites(self, specialites) -> "ChoixSpecialiteForm":
-        self.specialite.choices = [SelectChoice(0, "Sélectionner une spécialité")] + [
-            SelectChoice(s.id, f"{s.examen.code} {s.code} · {s.libelle}") for s in specialites]
+    def set_specialites(self, specialites,
+                        empty: str = "Sélectionner une spécialité") -> "ChoixSpecialiteForm":
+        """The specialties grouped by exam (one <optgroup> each, named by the exam's label),
+        in the exam's order; ``empty`` is the first, ungrouped choice (value 0)."""
+        grouped = sorted(specialites, key=lambda s: (s.examen.ordre, s.examen.code))
+        self.specialite.choices = [SelectChoice(0, empty)] + [
+            SelectChoice(s.id, f"{s.code} · {s.libelle}", optgroup=f"{s.examen.code} – {s.examen.libelle}")
+            for s in grouped]
         return self
 
 

@@ -16,7 +16,7 @@ from ..csvutil import csv_response
 from ..telechargements import telechargement
 from ..database import writes_on_get
 from ..extensions import db
-from ..formatting import format_datetime
+from ..formatting import format_datetime, plain_integer
 from ..models import Inscription, utcnow
 from ..services import DatabaseLocked, ServiceError, audit, campagne, confirmations, etablissements, listes, pdf
 from . import bp
@@ -237,8 +237,48 @@ def list_listes():
     return render_template("etablissement/list_listes.html", listes=listes.listes_for(etab), choix=choix)
 
 
-def _liste_request(kind: str):
-    """The list asked for, scoped to the logged-in establishment; 404 for anything else."""
+SPECIALITE_NON_CHOISIE = "Sélectionnez une spécialité dans la liste."
+
+
+class SpecialiteNonChoisie(Exception):
+    """``?specialite=`` is empty, 0 or not a number: the user did not choose one (a 400 on the page)."""
+
+
+def _specialite_demandee(etab, *, required: bool):
+    """The specialty chosen in ``?specialite=``: None when the parameter is absent and not
+    required; SpecialiteNonChoisie when it is empty, 0 or not a number (the empty choice of
+    the drop-down list), or absent and required; 404 for an id that is not one of the
+    establishment's specialties (never say whether it exists elsewhere)."""
+    raw = request.args.get("specialite")
+    if raw is None and not required:
+        return None
+    specialite_id = plain_integer(raw or "")
+    if not specialite_id:
+        raise SpecialiteNonChoisie()
+    specialite = listes.specialite_of(etab, specialite_id)
+    if specialite is None:
+        abort(404)
+    return specialite
+
+
+def _choix_en_erreur(specialites) -> ChoixSpecialiteForm:
+    """The drop-down list of specialties, in error: none was chosen."""
+    choix = ChoixSpecialiteForm(formdata=None).set_specialites(specialites)
+    choix.specialite.errors = [SPECIALITE_NON_CHOISIE]
+    return choix
+
+
+def _liste_sans_specialite(liste):
+    """The list page again, with the error in its summary (400): no specialty was chosen."""
+    choix = _choix_en_erreur(g.etablissement.specialites)
+    exclure = request.args.get("annulees") == "exclure"
+    return render_template("etablissement/show_liste.html", liste=liste, specialite=None, exclure=exclure,
+                           page=None, choix=choix, form=choix, args={"kind": liste.kind}), 400
+
+
+def _liste_request(kind: str, *, required: bool = False):
+    """The list asked for, scoped to the logged-in establishment; 404 for anything else;
+    SpecialiteNonChoisie when the list needs a specialty and none was chosen."""
     etab = g.etablissement
     session_examen = _session_or_404()
     liste = next((item for item in listes.listes_for(etab) if item.kind == kind), None)
@@ -246,9 +286,10 @@ def _liste_request(kind: str):
         abort(404)
     specialite = None
     if liste.needs_specialite:
-        specialite = listes.specialite_of(etab, request.args.get("specialite", type=int))
-        if specialite is None and request.args.get("specialite"):
-            abort(404)
+        try:
+            specialite = _specialite_demandee(etab, required=required)
+        except SpecialiteNonChoisie:
+            raise SpecialiteNonChoisie(liste) from None
     exclure = request.args.get("annulees") == "exclure"
     stmt = None
     if not liste.needs_specialite or specialite is not None:
@@ -268,7 +309,10 @@ def _liste_args(liste, specialite, exclure) -> dict:
 @bp.get("/listes/<kind>")
 @allow(*ETAB_KINDS)
 def show_liste(kind: str):
-    liste, specialite, exclure, stmt, _session = _liste_request(kind)
+    try:
+        liste, specialite, exclure, stmt, _session = _liste_request(kind)
+    except SpecialiteNonChoisie as exc:
+        return _liste_sans_specialite(exc.args[0])
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE) if stmt is not None else None
     choix = ChoixSpecialiteForm(request.args, meta={"csrf": False}).set_specialites(g.etablissement.specialites)
     return render_template("etablissement/show_liste.html", liste=liste, specialite=specialite, exclure=exclure,
@@ -288,9 +332,10 @@ def _liste_filename(liste, specialite, extension: str) -> str:
 @allow(*ETAB_KINDS)
 @writes_on_get
 def download_liste_pdf(kind: str):
-    liste, specialite, exclure, stmt, session_examen = _liste_request(kind)
-    if stmt is None:
-        abort(404)
+    try:
+        liste, specialite, exclure, stmt, session_examen = _liste_request(kind, required=True)
+    except SpecialiteNonChoisie as exc:
+        return _liste_sans_specialite(exc.args[0])
     rows = db.session.scalars(stmt).all()
     content = pdf.render_pdf("liste.html", etablissement=g.etablissement, liste=liste, rows=rows,
                              specialite=specialite, exclure_annulees=exclure, session_label=session_examen.libelle,
@@ -305,9 +350,10 @@ def download_liste_pdf(kind: str):
 @allow(*ETAB_KINDS)
 @writes_on_get
 def download_liste_csv(kind: str):
-    liste, specialite, exclure, stmt, _session = _liste_request(kind)
-    if stmt is None:
-        abort(404)
+    try:
+        liste, specialite, exclure, stmt, _session = _liste_request(kind, required=True)
+    except SpecialiteNonChoisie as exc:
+        return _liste_sans_specialite(exc.args[0])
     rows = db.session.scalars(stmt).all()
     _audit_download("liste", format="csv", liste=kind, specialite=specialite.code if specialite else None,
                     lignes=len(rows))
@@ -335,13 +381,15 @@ def edit_annulations():
     form = ActionForm()
     if request.method == "POST":
         return _apply_annulations(form, etab, session_examen)
-    specialite = listes.specialite_of(etab, request.args.get("specialite", type=int))
-    if specialite is None and request.args.get("specialite"):
-        abort(404)
+    try:
+        specialite = _specialite_demandee(etab, required=False)
+    except SpecialiteNonChoisie:
+        specialite = None  # the empty choice here is "Toutes les spécialités"
     stmt = listes.list_query(etab, session_examen, "specialite" if specialite else "alphabetique",
                              specialite=specialite)
     page = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE)
-    choix = ChoixSpecialiteForm(request.args, meta={"csrf": False}).set_specialites(etab.specialites)
+    choix = ChoixSpecialiteForm(request.args, meta={"csrf": False}).set_specialites(
+        etab.specialites, empty="Toutes les spécialités")
     return render_template("etablissement/edit_annulations.html", form=form, page=page, choix=choix,
                            specialite=specialite, args=_annulations_args())
 
@@ -387,9 +435,11 @@ def choose_confirmations():
 def download_confirmations():
     etab = g.etablissement
     session_examen = _session_or_404()
-    specialite = listes.specialite_of(etab, request.args.get("specialite", type=int))
-    if specialite is None:
-        abort(404)
+    try:
+        specialite = _specialite_demandee(etab, required=True)
+    except SpecialiteNonChoisie:
+        choix = _choix_en_erreur(etab.specialites)
+        return render_template("etablissement/choose_confirmations.html", choix=choix, form=choix), 400
     stmt = (listes.list_query(etab, session_examen, "specialite", specialite=specialite, exclure_annulees=True)
             .options(selectinload(Inscription.versions), joinedload(Inscription.session),
                      joinedload(Inscription.etablissement)))

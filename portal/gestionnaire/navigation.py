@@ -15,6 +15,7 @@ MENU = (
     ("campagne", "Campagne", "gestionnaire.show_campagne", False),
     ("calendrier", "Calendrier", "gestionnaire.show_calendrier", False),
     ("etablissements", "Établissements", "gestionnaire.list_etablissements", False),
+    ("laissez_passer", "Laissez-passer", "gestionnaire.list_laissez_passer", False),
     ("chargements", "Chargements", "gestionnaire.list_echanges", False),
     ("dechargements", "Déchargements", "gestionnaire.list_dechargements", False),
     ("catalogue", "Catalogue", "gestionnaire.list_catalogue", False),
@@ -29,7 +30,7 @@ _ACTIVE_BY_ENDPOINT = {
     "gestionnaire.edit_ouverture": "calendrier",
     "gestionnaire.list_autorisations": "calendrier",
     "gestionnaire.list_audit": "journal",
-    "gestionnaire.list_laissez_passer": "etablissements",
+    "gestionnaire.list_laissez_passer": "laissez_passer",
 }
 _ACTIVE_BY_MODULE = {
     "comptes": "comptes", "campagne": "campagne", "suivi": "etablissements",

@@ -2,6 +2,8 @@
 they know nothing of requests, forms, flashes or redirects."""
 from __future__ import annotations
 
+from ..formatting import format_datetime
+
 
 class ServiceError(Exception):
     """A rule refused an action; ``field`` names the form field it concerns, if any."""
@@ -13,11 +15,23 @@ class ServiceError(Exception):
 
 
 class DatabaseLocked(ServiceError):
-    """The database is locked for a load or an unload: writes are refused."""
+    """The database is locked for a load or an unload: writes are refused.
+
+    The lock's facts are copied as plain values when the refusal is raised (the error page
+    renders them after the transaction was rolled back, which expires the Verrou row):
+    ``depuis`` and ``expire_at`` (naive UTC), ``motif``."""
 
     def __init__(self, verrou=None):
-        super().__init__(
-            "La base est momentanément verrouillée pour une opération de chargement. "
-            "Aucune modification n'a été enregistrée : réessayez dans quelques minutes."
-        )
         self.verrou = verrou
+        self.depuis = getattr(verrou, "depuis", None)
+        self.expire_at = getattr(verrou, "expire_at", None)
+        self.motif = (getattr(verrou, "motif", "") or "").strip()
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        depuis = f" depuis le {format_datetime(self.depuis)}" if self.depuis else ""
+        motif = f" ({self.motif})" if self.motif else ""
+        fin = (f" Il sera levé à la fin de l'opération, au plus tard le {format_datetime(self.expire_at)}."
+               if self.expire_at else " Il sera levé à la fin de l'opération.")
+        return (f"La base est verrouillée{depuis} pour une opération de chargement des services académiques"
+                f"{motif} : aucune modification n'a été enregistrée.{fin} La consultation reste possible.")

@@ -89,6 +89,7 @@ def test_three_pupils_register_on_a_school_computer(new_page, visits, ecole):
     press(page, "Continuer")
     summary = page.get_by_role("alert").filter(has_text="Le formulaire contient")
     expect(summary).to_be_visible()
+    expect(summary).to_be_focused()  # the summary takes the focus (resume-erreurs.js)
     expect(page).to_have_title(re.compile("^Erreur : "))
     visits.check(page, "identite-erreurs")
     summary.get_by_role("link", name="Nom de naissance").click()

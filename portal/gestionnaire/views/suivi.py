@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ...access import allow
 from ...extensions import db
+from ...formatting import plain_integer
 from ...models import Eleve, Etablissement
 from ...services import ServiceError, campagne, etablissements, passes, suivi
 from .. import bp, graphiques
@@ -25,22 +26,29 @@ def index():
     if session_examen is None:
         return render_template("gestionnaire/index.html", session_examen=None)
     examens = suivi.par_examen(session_examen)
-    specialites = suivi.par_specialite(session_examen)
+    groupes = suivi.specialites_par_examen(session_examen)
+    specialites = sorted((ligne for groupe in groupes for ligne in groupe.lignes),
+                         key=lambda ligne: (-ligne.actives, ligne.code))
     etabs = suivi.par_etablissement(session_examen)
     jours = suivi.par_jour(session_examen)
     totaux = suivi.totaux(session_examen)
+    campagnes = suivi.campagne_par_jour(session_examen)
+    avancement = suivi.avancement_campagne(session_examen)
+    parts = suivi.part_base_inscrite(session_examen, avancement=avancement)
     charts = {
+        "campagne": graphiques.courbe_campagne(
+            "Inscriptions actives cumulées, par examen, au fil de la campagne", campagnes) if campagnes else None,
+        "parts": graphiques.barres_parts(
+            "Part de la base élèves déjà inscrite (%)", parts) if parts else None,
         "examens": graphiques.barres("Inscriptions par examen", examens),
         "specialites": graphiques.barres(f"Les {TOP_SPECIALITES} spécialités les plus demandées",
                                          specialites[:TOP_SPECIALITES], horizontal=True),
         "etablissements": graphiques.barres("Inscriptions par établissement (20 premiers)", etabs[:20],
                                             horizontal=True),
-        "jours": graphiques.courbe("Inscriptions créées par jour (30 derniers jours)", jours),
-        "statuts": graphiques.camembert("Inscriptions actives et annulées", totaux["actives"], totaux["annulees"]),
     }
     return render_template("gestionnaire/index.html", session_examen=session_examen, examens=examens,
-                           specialites=specialites, etablissements=etabs, jours=jours, totaux=totaux,
-                           charts=charts)
+                           groupes=groupes, etablissements=etabs, jours=jours, totaux=totaux,
+                           campagnes=campagnes, avancement=avancement, parts=parts, charts=charts)
 
 
 def _page() -> int:
@@ -105,12 +113,16 @@ def list_laissez_passer():
     etab = None
     if code:
         etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code))
+    # ?eleve=<id>: the one pupil a link of an establishment's page points to.
+    eleve_id = plain_integer(request.args.get("eleve"))
     page = None
     if session_examen is not None and (etab is not None or not code):
-        page = db.paginate(passes.eleves_decision_d_query(session_examen, etablissement=etab), page=_page(),
-                           per_page=PER_PAGE, error_out=False)
+        stmt = passes.eleves_decision_d_query(session_examen, etablissement=etab)
+        if eleve_id is not None:
+            stmt = stmt.where(Eleve.id == eleve_id)
+        page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, error_out=False)
     return render_template("gestionnaire/list_laissez_passer.html", page=page, code=code, etab=etab,
-                           form=LaissezPasserForm(), session_examen=session_examen)
+                           eleve_id=eleve_id, form=LaissezPasserForm(), session_examen=session_examen)
 
 
 @bp.post("/eleves/<int:eleve_id>/laissez-passer")
