@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ...access import allow
 from ...extensions import db
 from ...models import Eleve, Etablissement
-from ...services import ServiceError, campagne, etablissements, passes, suivi
+from ...services import ServiceError, campagne, etablissements, listes, passes, suivi
 from .. import bp, graphiques
 from ..decorators import recent_login_required
 from ..forms import LaissezPasserForm
