@@ -55,8 +55,10 @@ class ChoixSpecialiteForm(FlaskForm):
     specialite = SelectField("Spécialité", coerce=int, validate_choice=False)
 
     def set_specialites(self, specialites) -> "ChoixSpecialiteForm":
+        """Grouped by exam, in French alphabetical order of the label (keys stored with the rows)."""
+        ordered = sorted(specialites, key=lambda s: (s.examen.ordre, s.cle_tri, s.id))
         self.specialite.choices = [SelectChoice(0, "Sélectionner une spécialité")] + [
-            SelectChoice(s.id, f"{s.examen.code} {s.code} · {s.libelle}") for s in specialites]
+            SelectChoice(s.id, f"{s.examen.code} {s.code} · {s.libelle}") for s in ordered]
         return self
 
 

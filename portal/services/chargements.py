@@ -47,6 +47,7 @@ from ..models import (
     SessionExamen,
     Specialite,
     StatutPublication,
+    cles_tri,
     etablissement_specialites,
     utcnow,
 )
@@ -803,6 +804,7 @@ def _restore(echange_id: int, objet: str, model) -> int:
 def _eleve_values(trace: EchangeTrace) -> dict[str, Any]:
     values = {"id": trace.objet_id, **trace.avant}
     values["date_naissance"] = date.fromisoformat(values["date_naissance"])
+    values.update(cles_tri("eleves", values))  # a bulk UPDATE runs no ORM event
     return values
 
 
