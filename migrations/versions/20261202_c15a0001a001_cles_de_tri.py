@@ -102,18 +102,23 @@ def _fill(connection, table, cles):
 
 
 def upgrade():
+    # Added NOT NULL with an empty default, in place: on SQLite, a table rebuilt by a batch
+    # operation could not be dropped while other rows refer to it (foreign keys are on).
+    # PostgreSQL then drops the default at once, before any UPDATE (whose deferred
+    # generation triggers would forbid a later ALTER in this transaction); SQLite keeps it
+    # (removing it means rebuilding the table), harmlessly: every insert gives its key.
+    bind = op.get_bind()
     for table, cles in CLES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for cle in cles:
-                batch_op.add_column(sa.Column(cle, sa.LargeBinary(), nullable=True))
-        _fill(op.get_bind(), table, cles)
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for cle in cles:
-                batch_op.alter_column(cle, existing_type=sa.LargeBinary(), nullable=False)
+        for cle in cles:
+            op.add_column(table, sa.Column(cle, sa.LargeBinary(), nullable=False, server_default=sa.text("''")))
+            if bind.dialect.name == "postgresql":
+                op.alter_column(table, cle, server_default=None, existing_type=sa.LargeBinary(),
+                                existing_nullable=False)
+    for table, cles in CLES.items():
+        _fill(bind, table, cles)
 
 
 def downgrade():
     for table, cles in CLES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for cle in cles:
-                batch_op.drop_column(cle)
+        for cle in cles:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {cle}")
