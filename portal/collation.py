@@ -18,47 +18,72 @@ The key is bytes: 16-bit weights, big-endian, compared byte by byte by both data
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
-from array import array
 from functools import lru_cache
 
 _IGNORED = re.compile(r"[\s'’‘`´ʼ\-‐‑–—.]+")
 _LEVELS = 3  # letters, accents, case
 _collator = None
+_tables: list[_Level] = []
+_contracting: frozenset[str] = frozenset()
+
+
+class _Level(dict):
+    """Code point -> the weights of that character at one level, as a string of 16-bit
+    code points (``str.translate`` then does a whole name in C), filled on first use."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def __missing__(self, codepoint: int) -> str:
+        character = chr(codepoint)
+        value = "" if _IGNORED.fullmatch(character) else _join(_get_collator().collation_elements(character),
+                                                                self.level)
+        self[codepoint] = value
+        return value
+
+
+def _join(elements, level: int) -> str:
+    return "".join(chr(element[level]) for element in elements if len(element) > level and element[level])
 
 
 def _get_collator():
     """The pyuca collator, loaded once per process (its table takes ~0.1 s to read)."""
-    global _collator
+    global _collator, _tables, _contracting
     if _collator is None:
         from pyuca import Collator
 
-        _collator = Collator()
+        collator = Collator()
+        root = collator.table.root.children
+        # Characters that can end a contraction (``L·`` in Catalan, a breve in Cyrillic...):
+        # a text without any is weighted character by character, as pyuca would.
+        _contracting = frozenset(chr(second) for node in root.values() if node.children for second in node.children)
+        _tables = [_Level(level) for level in range(_LEVELS)]
+        _collator = collator
     return _collator
 
 
-@lru_cache(maxsize=65536)
-def _weights(part: str) -> tuple[tuple[int, ...], ...]:
-    """The weights of one part, level by level (cached: names repeat, in a base of
-    100,000 pupils most surnames and first names are met many times)."""
-    text = unicodedata.normalize("NFD", _IGNORED.sub("", part or ""))
-    elements = _get_collator().collation_elements(text)
-    return tuple(tuple(element[level] for element in elements if len(element) > level and element[level])
-                 for level in range(_LEVELS))
+@lru_cache(maxsize=16384)
+def _weights(part: str) -> tuple[str, ...]:
+    """The weights of one part, level by level (cached: in a base of pupils most first
+    names, and many surnames, are met many times)."""
+    text = unicodedata.normalize("NFD", part)
+    collator = _get_collator()
+    if _contracting.isdisjoint(text):
+        # Spaces, apostrophes... weigh nothing (see _Level), so they need no removal here.
+        return (text.translate(_tables[0]), text.translate(_tables[1]), text.translate(_tables[2]))
+    elements = collator.collation_elements(_IGNORED.sub("", text))
+    return tuple(_join(elements, level) for level in range(_LEVELS))
 
 
 def cle_tri(*parts: str | None) -> bytes:
     """The sort key of ``parts`` (e.g. name, first names) in French alphabetical order."""
-    weights = [_weights(part or "") for part in parts]
-    key = array("H")
-    for level in range(_LEVELS):
-        if level:
-            key.append(0)
-        for index, part in enumerate(weights):
-            if index:
-                key.append(1)
-            key.extend(part[level])
-    if sys.byteorder == "little":
-        key.byteswap()
-    return key.tobytes()
+    if len(parts) == 2:  # name and first names: the path of every pupil of a load
+        a, b = _weights(parts[0] or ""), _weights(parts[1] or "")
+        key = f"{a[0]}\x01{b[0]}\x00{a[1]}\x01{b[1]}\x00{a[2]}\x01{b[2]}"
+    else:
+        weights = [_weights(part or "") for part in parts]
+        key = "\x00".join("\x01".join(part[level] for part in weights) for level in range(_LEVELS))
+    # Weights are 16-bit: UTF-16 (surrogates passed through) writes each as two bytes.
+    return key.encode("utf-16-be", "surrogatepass")

@@ -88,8 +88,10 @@ class Validateur:
     passing the one-expression test is valid; any other goes through ``_report``, which
     names each problem and is the reference of the rules."""
 
-    def __init__(self, ctx: Contexte, rapport: Rapport):
+    def __init__(self, ctx: Contexte, rapport: Rapport, *, cles: bool = True):
         self.rapport = rapport
+        # The preview compares and counts, it writes no pupil: no sort key needed there.
+        self.cles = cles
         self.examens = ctx.examens
         self.specialites = {key: spec.id for key, spec in ctx.specialites.items()}
         self.dates: dict[str, str | None] = {}
@@ -109,7 +111,8 @@ class Validateur:
                 and len(note) <= 255):
             if self._report(ligne, ine, nom, prenoms, iso, examen, code_spec, decision, note, naissance):
                 return None
-        return (ligne, ine, examen_id, nom, prenoms, iso, specialite_id, decision, note, cle_tri(nom, prenoms))
+        return (ligne, ine, examen_id, nom, prenoms, iso, specialite_id, decision, note,
+                cle_tri(nom, prenoms) if self.cles else None)
 
     def _report(self, ligne: int, ine: str, nom: str, prenoms: str, iso: str | None, examen: str,
                 code_spec: str, decision: str, note: str, naissance: str = "") -> bool:
