@@ -28,7 +28,9 @@ from portal.services.referentiel import ensure_examens
 
 MIGRATION = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_c15a0001a001_*.py"))
 NOMS = ["Zola", "Müller", "Émery", "Bénard", "dupont", "D'Alembert", "Le Gall", "Lefèvre-d’Orçay", "Œuvray",
-        "N'Guessan", "Ñúñez", "", "  Da  Silva "]
+        "N'Guessan", "Ñúñez", "", "  Da  Silva ",
+        # contractions (Catalan L·L, Cyrillic with a breve): the application falls back on pyuca
+        "Col·lecció", "L-·L", "Ăndrei", "Й", "Łódź", "İstanbul", "中文", "x\u00a0y\tz"]
 
 
 def _migration():
@@ -43,6 +45,7 @@ def test_the_migration_key_function_is_the_application_one():
     for nom in NOMS:
         assert frozen(nom) == cle_tri(nom)
         assert frozen(nom, "Léa Anne") == cle_tri(nom, "Léa Anne")
+        assert frozen(nom, "Léa", nom) == cle_tri(nom, "Léa", nom)
 
 
 def _reset(url: str) -> None:
