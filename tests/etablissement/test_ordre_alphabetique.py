@@ -138,3 +138,13 @@ def test_a_renamed_row_moves_to_its_new_place(app, make_etablissement, make_spec
     assert [e.nom for e in db.session.scalars(suivi.etablissements_query(None, tri="nom"))] == [
         "Lycée Abel", "Lycée Martin"]
     assert etab.cle_tri == cle_tri("Lycée Abel")
+
+
+def test_a_modified_candidate_name_moves_in_the_lists(etab, bcp, session_examen, make_inscription):
+    zola = make_inscription(session_examen, bcp, etab, candidat={"nom_naissance": "Zola", "prenom1": "Léa"})
+    make_inscription(session_examen, bcp, etab, candidat={"nom_naissance": "Martin", "prenom1": "Léa"})
+    zola.candidat.nom_naissance = "Émery"
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.scalars(listes.list_query(etab, session_examen, "alphabetique")).all()
+    assert [i.candidat.nom_naissance for i in rows] == ["Émery", "Martin"]
