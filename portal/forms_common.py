@@ -26,6 +26,7 @@ from . import dossier
 from .extensions import db
 from .models import LIBELLES
 from .services import DatabaseLocked, ServiceError, brouillons, candidatures, passwords, throttle
+from .services.identite import probleme_date_naissance
 
 REQUIRED = "Ce champ est obligatoire."
 NOM_RE = r"^(?=.*[A-Za-zÀ-ÖØ-öø-ÿŒœ])[A-Za-zÀ-ÖØ-öø-ÿŒœ'’ -]+$"
@@ -218,11 +219,8 @@ class IdentiteForm(StepForm):
     def validate_date_naissance(self, field):
         if field.data is None:
             return
-        today = date.today()
-        if field.data > today:
-            raise ValidationError("La date de naissance ne peut pas être dans le futur.")
-        if not date(today.year - 80, 1, 1) <= field.data <= date(today.year - 12, 12, 31):
-            raise ValidationError("Cette date de naissance n'est pas plausible : vérifiez l'année.")
+        if (probleme := probleme_date_naissance(field.data)) is not None:
+            raise ValidationError(probleme)
 
 
 class ContactForm(StepForm):

@@ -26,11 +26,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
     text,
 )
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship, validates
 
+from .collation import cle_tri as _cle_tri
 from .extensions import db
 
 # Domain enumerations, each value with its French label (pages, PDF, forms, CSV reports): the
@@ -119,6 +122,36 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# Which columns feed which French sort key (``portal/collation.py``), per table:
+# lists order by these keys, never by the raw names.
+CLES_TRI: dict[str, dict[str, tuple[str, ...]]] = {
+    "candidats": {"cle_tri": ("nom_naissance", "prenom1")},
+    "eleves": {"cle_tri": ("nom", "prenoms")},
+    "specialites": {"cle_tri": ("libelle",)},
+    "etablissements": {"cle_tri": ("nom",), "cle_tri_commune": ("commune", "nom")},
+    "gestionnaires": {"cle_tri": ("nom",)},
+    "autorisations_tardives": {"cle_tri": ("nom", "prenom")},
+}
+
+
+def cles_tri(table: str, values: dict[str, Any]) -> dict[str, bytes]:
+    """The sort keys of a row of ``table`` holding ``values`` (Core updates pass them)."""
+    return {cle: _cle_tri(*(values.get(champ) for champ in champs)) for cle, champs in CLES_TRI[table].items()}
+
+
+def _cle_column(table: str, cle: str = "cle_tri"):
+    """A sort-key column. Its insert default is computed from the statement's own values,
+    so that every insert (ORM, Core, executemany) gets its key without further code;
+    ORM updates go through ``_refresh_cles_tri``, Core updates pass ``cles_tri(...)``."""
+    champs = CLES_TRI[table][cle]
+
+    def default(context) -> bytes:
+        values = context.get_current_parameters()
+        return _cle_tri(*(values.get(champ) for champ in champs))
+
+    return mapped_column(LargeBinary, default=default)
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
@@ -185,6 +218,7 @@ class Specialite(db.Model):
     examen_id: Mapped[int] = mapped_column(ForeignKey("examens.id"), index=True)
     code: Mapped[str] = mapped_column(String(10))
     libelle: Mapped[str] = mapped_column(String(200))
+    cle_tri: Mapped[bytes] = _cle_column("specialites")
     forme_globale: Mapped[bool] = mapped_column(Boolean, default=True)
     forme_progressive: Mapped[bool] = mapped_column(Boolean, default=False)
     section_europeenne_possible: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -216,6 +250,8 @@ class Etablissement(UserMixin, db.Model):
     nom: Mapped[str] = mapped_column(String(120))
     type: Mapped[str] = mapped_column(String(5))
     commune: Mapped[str] = mapped_column(String(80), default="")
+    cle_tri: Mapped[bytes] = _cle_column("etablissements")
+    cle_tri_commune: Mapped[bytes] = _cle_column("etablissements", "cle_tri_commune")
     ccf_habilite: Mapped[bool] = mapped_column(Boolean, default=False)
     actif: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -262,6 +298,7 @@ class Gestionnaire(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     nom: Mapped[str] = mapped_column(String(120))
+    cle_tri: Mapped[bytes] = _cle_column("gestionnaires")
     role: Mapped[str] = mapped_column(String(12), default="gestionnaire")
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -393,6 +430,7 @@ class Eleve(db.Model):
     ine: Mapped[str] = mapped_column(String(11), index=True)
     nom: Mapped[str] = mapped_column(String(60))
     prenoms: Mapped[str] = mapped_column(String(120))
+    cle_tri: Mapped[bytes] = _cle_column("eleves")
     date_naissance: Mapped[date] = mapped_column(Date)
     examen_id: Mapped[int] = mapped_column(ForeignKey("examens.id"))
     specialite_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialites.id"))
@@ -407,6 +445,24 @@ class Eleve(db.Model):
     examen: Mapped[Examen] = relationship()
     specialite: Mapped[Optional[Specialite]] = relationship()
     laissez_passer: Mapped[list["LaissezPasser"]] = relationship(back_populates="eleve")
+
+    @staticmethod
+    def normalise_nom(value: str) -> str:
+        """A pupil's name as stored, whoever writes it (a load, the demo data): upper case,
+        single spaces. A load compares stored and new values as they are."""
+        return " ".join((value or "").split()).upper()
+
+    @staticmethod
+    def normalise_prenoms(value: str) -> str:
+        return " ".join((value or "").split())
+
+    @validates("nom")
+    def _validate_nom(self, _key: str, value: str) -> str:
+        return self.normalise_nom(value)
+
+    @validates("prenoms")
+    def _validate_prenoms(self, _key: str, value: str) -> str:
+        return self.normalise_prenoms(value)
 
     @property
     def laissez_passer_actif(self) -> Optional["LaissezPasser"]:
@@ -446,6 +502,7 @@ class AutorisationTardive(db.Model):
     etablissement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("etablissements.id"))
     nom: Mapped[str] = mapped_column(String(60))
     prenom: Mapped[str] = mapped_column(String(40))
+    cle_tri: Mapped[bytes] = _cle_column("autorisations_tardives")
     date_naissance: Mapped[date] = mapped_column(Date)
     # normalised "NOM|PRENOM|AAAA-MM-JJ", the same key as Inscription.cle_identite
     cle_identite: Mapped[str] = mapped_column(String(200), index=True)
@@ -472,6 +529,7 @@ class Candidat(db.Model):
     prenom1: Mapped[str] = mapped_column(String(40))
     prenom2: Mapped[str] = mapped_column(String(40), default="")
     prenom3: Mapped[str] = mapped_column(String(40), default="")
+    cle_tri: Mapped[bytes] = _cle_column("candidats")
     sexe: Mapped[str] = mapped_column(String(1))
     date_naissance: Mapped[date] = mapped_column(Date)
     commune_naissance: Mapped[str] = mapped_column(String(80))
@@ -697,3 +755,15 @@ class GenerationDonnees(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     valeur: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def _refresh_cles_tri(_mapper, _connection, target) -> None:
+    """An ORM update of a name (or label) updates its sort key in the same statement."""
+    state = inspect(target)
+    for cle, champs in CLES_TRI[target.__tablename__].items():
+        if any(state.attrs[champ].history.has_changes() for champ in champs):
+            setattr(target, cle, _cle_tri(*(getattr(target, champ) for champ in champs)))
+
+
+for _model in (Candidat, Eleve, Specialite, Etablissement, Gestionnaire, AutorisationTardive):
+    event.listen(_model, "before_update", _refresh_cles_tri)

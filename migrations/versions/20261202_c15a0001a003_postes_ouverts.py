@@ -1,7 +1,7 @@
 """postes_ouverts: the server's record of each opened school computer
 
 Revision ID: c15a0001a003
-Revises: c15a0001a002
+Revises: c15a0001a001
 Create Date: 2026-12-02 12:40:00
 
 "Fermer le poste" deletes the computer's row: a copied session cookie of that computer stops
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c15a0001a003'
-down_revision = 'c15a0001a002'
+down_revision = 'c15a0001a001'
 branch_labels = None
 depends_on = None
 

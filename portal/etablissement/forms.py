@@ -57,8 +57,9 @@ class ChoixSpecialiteForm(FlaskForm):
     def set_specialites(self, specialites,
                         empty: str = "Sélectionner une spécialité") -> "ChoixSpecialiteForm":
         """The specialties grouped by exam (one <optgroup> each, named by the exam's label),
-        in the exam's order; ``empty`` is the first, ungrouped choice (value 0)."""
-        grouped = sorted(specialites, key=lambda s: (s.examen.ordre, s.examen.code))
+        in the exam's order, then in French alphabetical order of the label (keys stored with
+        the rows); ``empty`` is the first, ungrouped choice (value 0)."""
+        grouped = sorted(specialites, key=lambda s: (s.examen.ordre, s.examen.code, s.cle_tri, s.id))
         self.specialite.choices = [SelectChoice(0, empty)] + [
             SelectChoice(s.id, f"{s.code} · {s.libelle}", optgroup=f"{s.examen.code} – {s.examen.libelle}")
             for s in grouped]

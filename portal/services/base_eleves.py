@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Date,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -46,8 +47,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..collation import cle_tri
 from ..extensions import db
 from ..models import DECISIONS, EXAMENS, EchangeTrace, Eleve, Inscription, utcnow
+from .identite import probleme_date_naissance
 
 if TYPE_CHECKING:  # pragma: no cover
     from .chargements import Contexte, Rapport
@@ -68,6 +71,7 @@ STAGE = Table(
     Column("ligne", Integer), Column("ine", String(11)), Column("examen_id", Integer),
     Column("nom", String(60)), Column("prenoms", String(120)), Column("date_naissance", Date),
     Column("specialite_id", Integer), Column("decision", String(1)), Column("note", String(255)),
+    Column("cle_tri", LargeBinary),
     prefixes=["TEMPORARY"],
 )
 STAGE_COLUMNS = tuple(c.name for c in STAGE.columns)
@@ -84,29 +88,34 @@ class Validateur:
     passing the one-expression test is valid; any other goes through ``_report``, which
     names each problem and is the reference of the rules."""
 
-    def __init__(self, ctx: Contexte, rapport: Rapport):
+    def __init__(self, ctx: Contexte, rapport: Rapport, *, cles: bool = True):
         self.rapport = rapport
+        # The preview compares and counts, it writes no pupil: no sort key needed there.
+        self.cles = cles
         self.examens = ctx.examens
         self.specialites = {key: spec.id for key, spec in ctx.specialites.items()}
         self.dates: dict[str, str | None] = {}
-        self.max_year = date.today().year
+        self.today = date.today()
 
     def __call__(self, ligne: int, values: tuple[str, ...]) -> tuple | None:
         ine, nom, prenoms, naissance, examen, decision, code_spec, note = values
         ine, examen, decision, code_spec = ine.upper(), examen.upper(), decision.upper(), code_spec.upper()
-        nom, prenoms, note = " ".join(nom.split()), " ".join(prenoms.split()), " ".join(note.split())
+        # Names stored as every writer stores them (Eleve.normalise_*): an unchanged line
+        # compares equal to its stored pupil.
+        nom, prenoms, note = Eleve.normalise_nom(nom), Eleve.normalise_prenoms(prenoms), " ".join(note.split())
         iso = self.dates.get(naissance) or self._date(naissance)
         examen_id = self.examens.get(examen)
         specialite_id = self.specialites.get((examen, code_spec)) if code_spec else None
         if not (INE_RE.fullmatch(ine) and 0 < len(nom) <= 60 and 0 < len(prenoms) <= 120 and iso
                 and examen_id and (specialite_id or not code_spec) and decision in DECISION_SET
                 and len(note) <= 255):
-            if self._report(ligne, ine, nom, prenoms, iso, examen, code_spec, decision, note):
+            if self._report(ligne, ine, nom, prenoms, iso, examen, code_spec, decision, note, naissance):
                 return None
-        return (ligne, ine, examen_id, nom.upper(), prenoms, iso, specialite_id, decision, note)
+        return (ligne, ine, examen_id, nom, prenoms, iso, specialite_id, decision, note,
+                cle_tri(nom, prenoms) if self.cles else None)
 
     def _report(self, ligne: int, ine: str, nom: str, prenoms: str, iso: str | None, examen: str,
-                code_spec: str, decision: str, note: str) -> bool:
+                code_spec: str, decision: str, note: str, naissance: str = "") -> bool:
         """Every problem of the line, column by column; True when there is one."""
         before = self.rapport.total
         add = self.rapport.add
@@ -116,7 +125,7 @@ class Validateur:
         self._text(ligne, "nom", nom, 60)
         self._text(ligne, "prenoms", prenoms, 120)
         if iso is None:
-            add(ligne, "date_naissance", "Date invalide : format jj/mm/aaaa (ex. 17/05/2008).")
+            add(ligne, "date_naissance", self._date_problem(naissance))
         if examen not in self.examens:
             add(ligne, "examen", f"Examen inconnu : indiquez {', '.join(EXAMENS)}.")
         elif code_spec and (examen, code_spec) not in self.specialites:
@@ -135,17 +144,29 @@ class Validateur:
                              f"Valeur trop longue ({len(value)} caractères, {max_len} au plus).")
 
     def _date(self, raw: str) -> str | None:
-        """dd/mm/yyyy -> yyyy-mm-dd, a real day between 1900 and this year (cached)."""
-        iso = None
-        match = DATE_RE.fullmatch(raw)
-        if match is not None:
-            day, month, year = (int(part) for part in match.groups())
-            try:
-                iso = date(year, month, day).isoformat() if 1900 <= year <= self.max_year else None
-            except ValueError:
-                iso = None
+        """dd/mm/yyyy -> yyyy-mm-dd, a real and plausible birth date (cached)."""
+        naissance = self._parse_date(raw)
+        iso = naissance.isoformat() if naissance and probleme_date_naissance(naissance, self.today) is None else None
         self.dates[raw] = iso
         return iso
+
+    @staticmethod
+    def _parse_date(raw: str) -> date | None:
+        match = DATE_RE.fullmatch(raw)
+        if match is None:
+            return None
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            return None
+
+    def _date_problem(self, raw: str) -> str:
+        """Why a birth date is refused: its format, or the date itself."""
+        naissance = self._parse_date(raw)
+        if naissance is None:
+            return "Date invalide : format jj/mm/aaaa (ex. 17/05/2008)."
+        return probleme_date_naissance(naissance, self.today) or "Date de naissance invalide."
 
 
 # --- staging ------------------------------------------------------------------------------
@@ -322,10 +343,10 @@ class Ecriture:
         return counts
 
     def create(self) -> int:
-        columns = ("session_id", "etablissement_id", "ine", "examen_id", "nom", "prenoms", "date_naissance",
-                   "specialite_id", "decision", "note", "present", "echange_id", "updated_at")
+        columns = ("session_id", "etablissement_id", "ine", "examen_id", "nom", "prenoms", "cle_tri",
+                   "date_naissance", "specialite_id", "decision", "note", "present", "echange_id", "updated_at")
         source = select(literal(self.cible.session_id), literal(self.cible.etablissement_id), STAGE.c.ine,
-                        STAGE.c.examen_id, STAGE.c.nom, STAGE.c.prenoms, STAGE.c.date_naissance,
+                        STAGE.c.examen_id, STAGE.c.nom, STAGE.c.prenoms, STAGE.c.cle_tri, STAGE.c.date_naissance,
                         STAGE.c.specialite_id, STAGE.c.decision, STAGE.c.note, true(),
                         literal(self.echange_id), literal(self.now, Eleve.updated_at.type)
                         ).where(self.cible.new())
@@ -338,6 +359,7 @@ class Ecriture:
     def update(self) -> int:
         self.trace("Eleve", "modifie", select(Eleve.id, self.snapshot()).join(STAGE, self.cible.changed()))
         values = {champ: STAGE.c[champ] for champ in COMPARES}
+        values["cle_tri"] = STAGE.c.cle_tri
         return self.connection.execute(
             update(Eleve).where(self.cible.changed())
             .values(**values, present=True, echange_id=self.echange_id, updated_at=self.now)).rowcount

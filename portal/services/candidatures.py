@@ -35,7 +35,7 @@ from ..models import (
 from ..request_cache import cached
 from . import ServiceError, audit, campagne, inscriptions, passwords, verrou
 from .campagne import EtatService
-from .identite import cle_identite, normaliser
+from .identite import cle_identite, normaliser, probleme_date_naissance
 
 STATUTS_ETABLISSEMENT = ("scolaire", "apprenti")
 STATUTS_PUBLIC = ("individuel", "formation_continue", "enseignement_distance")
@@ -126,7 +126,7 @@ _OFFERTES = (
                          _STATUTS.c.session_id == bindparam("session_id")))
     .where(_STATUTS.c.statut == "publie", _SPECIALITES.c.actif.is_(True),
            _SPECIALITES.c.examen_id.in_(bindparam("examens", expanding=True)))
-    .order_by(_EXAMENS.c.ordre, _SPECIALITES.c.libelle)
+    .order_by(_EXAMENS.c.ordre, _SPECIALITES.c.cle_tri, _SPECIALITES.c.id)
 )
 _PREPAREES = _OFFERTES.where(_SPECIALITES.c.id.in_(
     select(etablissement_specialites.c.specialite_id)
@@ -324,8 +324,8 @@ def check_candidat(ctx: Contexte, candidat: dict[str, Any]) -> None:
                            field=missing[0])
     if candidat["statut"] not in statuts_possibles(ctx.etablissement):
         raise ServiceError("Ce statut n'est pas proposé ici.", field="statut")
-    if candidat["date_naissance"] > date.today():
-        raise ServiceError("La date de naissance ne peut pas être dans le futur.", field="date_naissance")
+    if (probleme := probleme_date_naissance(candidat["date_naissance"])) is not None:
+        raise ServiceError(probleme, field="date_naissance")
     if has_base_eleves(ctx.session, ctx.etablissement) and not candidat.get("ine"):
         raise ServiceError("Saisissez votre numéro INE : l'établissement dispose d'une base élèves.", field="ine")
 

@@ -47,6 +47,7 @@ from ..models import (
     SessionExamen,
     Specialite,
     StatutPublication,
+    cles_tri,
     etablissement_specialites,
     utcnow,
 )
@@ -431,11 +432,12 @@ def _chunks(ids: list, size: int = CHUNK) -> Iterator[list]:
 
 
 def _stage_eleves(ctx: Contexte, path: Path, rapport: Rapport,
-                  progress: Callable[[int], None] | None = None) -> int:
+                  progress: Callable[[int], None] | None = None, *, cles: bool = True) -> int:
     """Check every line and stage the valid ones; returns the number of distinct valid
-    pupils. Problems go to ``rapport`` (sorted by line)."""
+    pupils. Problems go to ``rapport`` (sorted by line). ``cles``: with the pupils' sort
+    keys (the writes need them, the preview does not)."""
     required, optional = COLONNES["eleves"]
-    validate = base_eleves.Validateur(ctx, rapport)
+    validate = base_eleves.Validateur(ctx, rapport, cles=cles)
     lignes = 0
     with open(path, "rb") as fh:
         try:
@@ -477,7 +479,7 @@ def _ticker(fh: BinaryIO, progress: Callable[[int], None] | None) -> Callable[[i
 def _analyse_eleves(ctx: Contexte, path: Path,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     rapport = Rapport()
-    lignes = _stage_eleves(ctx, path, rapport, progress)
+    lignes = _stage_eleves(ctx, path, rapport, progress, cles=False)
     counts = base_eleves.summarise(ctx.cible()) if not rapport.total else {}
     base_eleves.drop_stage()
     return _apercu("eleves", lignes, rapport, **counts)
@@ -803,6 +805,7 @@ def _restore(echange_id: int, objet: str, model) -> int:
 def _eleve_values(trace: EchangeTrace) -> dict[str, Any]:
     values = {"id": trace.objet_id, **trace.avant}
     values["date_naissance"] = date.fromisoformat(values["date_naissance"])
+    values.update(cles_tri("eleves", values))  # a bulk UPDATE runs no ORM event
     return values
 
 

@@ -125,7 +125,7 @@ def logout(compte: Gestionnaire) -> None:
 
 
 def list_gestionnaires() -> list[Gestionnaire]:
-    return list(db.session.scalars(select(Gestionnaire).order_by(Gestionnaire.nom, Gestionnaire.email)))
+    return list(db.session.scalars(select(Gestionnaire).order_by(Gestionnaire.cle_tri, Gestionnaire.email)))
 
 
 def create_account(*, email: str, nom: str, role: str, password: str) -> Gestionnaire:

@@ -38,7 +38,8 @@ LISTES = {
 HEADER = ("Numéro-version", "Nom de naissance", "Nom d'usage", "Prénoms", "Date de naissance", "Examen",
           "Spécialité", "Forme de passage", "Section européenne", "Statut")
 
-_ALPHABETICAL = (Candidat.nom_naissance, Candidat.prenom1, Candidat.date_naissance, Inscription.numero)
+# French alphabetical order (``portal/collation.py``): the key of name and first name.
+_ALPHABETICAL = (Candidat.cle_tri, Candidat.date_naissance, Inscription.numero)
 
 
 def listes_for(etab: Etablissement) -> list[Liste]:
@@ -117,7 +118,9 @@ def counts_by_specialite(etab: Etablissement, session_examen: SessionExamen) -> 
     return [(s, found.get(s.id, 0)) for s in etab.specialites]
 
 
-def _registered(eleve_session_id) -> Select:
+def eleve_inscrit(eleve_session_id) -> Select:
+    """The one rule of "registered" for a pupil of a base (correlated to ``Eleve``): an active
+    registration of the session linked to the pupil, or carrying its INE for its exam."""
     return select(Inscription.id).join(Inscription.candidat).where(
         Inscription.session_id == eleve_session_id,
         Inscription.statut == "active",
@@ -127,18 +130,21 @@ def _registered(eleve_session_id) -> Select:
 
 
 def eleves_non_inscrits(etab: Etablissement, session_examen: SessionExamen) -> Select:
-    """Pupils still in the establishment's base with no active registration (by pupil or INE)."""
+    """Pupils still in the establishment's base with no active registration (by pupil or INE).
+
+    The one rule of the head's page and of the manager's page of the establishment."""
     return (
         select(Eleve)
         .where(Eleve.etablissement_id == etab.id, Eleve.session_id == session_examen.id,
-               Eleve.present.is_(True), ~exists(_registered(session_examen.id)))
+               Eleve.present.is_(True), ~exists(eleve_inscrit(session_examen.id)))
         .options(joinedload(Eleve.examen), joinedload(Eleve.specialite))
-        .order_by(Eleve.nom, Eleve.prenoms, Eleve.date_naissance, Eleve.id)
+        .order_by(Eleve.cle_tri, Eleve.date_naissance, Eleve.id)
     )
 
 
 def inscriptions_hors_base(etab: Etablissement, session_examen: SessionExamen) -> Select:
-    """Active registrations of pupils who are no longer in the establishment's base."""
+    """Active registrations of pupils who are no longer in the establishment's base (cancelled
+    ones are left out: nothing is to be done about them). Both pages use it."""
     return (inscriptions_of(etab, session_examen)
             .where(Inscription.hors_base.is_(True), Inscription.statut == "active")
             .order_by(*_ALPHABETICAL))

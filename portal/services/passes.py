@@ -19,7 +19,7 @@ def eleves_decision_d_query(session_examen: SessionExamen, *, etablissement: Eta
             .where(Eleve.session_id == session_examen.id, Eleve.decision == "D", Eleve.present.is_(True))
             .options(joinedload(Eleve.etablissement), joinedload(Eleve.examen), joinedload(Eleve.specialite),
                      selectinload(Eleve.laissez_passer))
-            .order_by(Etablissement.code, Eleve.nom, Eleve.prenoms))
+            .order_by(Etablissement.code, Eleve.cle_tri, Eleve.id))
     if etablissement is not None:
         stmt = stmt.where(Eleve.etablissement_id == etablissement.id)
     return stmt
@@ -56,8 +56,8 @@ def revoke_laissez_passer(eleve: Eleve, *, par: str) -> LaissezPasser:
 def list_autorisations(session_examen: SessionExamen) -> list[AutorisationTardive]:
     stmt = (select(AutorisationTardive).where(AutorisationTardive.session_id == session_examen.id)
             .options(joinedload(AutorisationTardive.examen))
-            .order_by(AutorisationTardive.revoked_at.is_not(None), AutorisationTardive.nom,
-                      AutorisationTardive.prenom))
+            .order_by(AutorisationTardive.revoked_at.is_not(None), AutorisationTardive.cle_tri,
+                      AutorisationTardive.id))
     return list(db.session.scalars(stmt))
 
 

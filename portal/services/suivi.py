@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, case, exists, extract, func, or_, select
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import from_paris, plain_integer, to_paris
@@ -25,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from . import campagne
-from .listes import _registered  # the one rule of "registered" for a pupil of a base
+from .listes import eleve_inscrit  # the one rule of "registered" for a pupil of a base
 
 ACTIVE = Inscription.statut == "active"
 
@@ -137,8 +136,8 @@ def _prepare_bcp():
 # Sort keys accepted from the query string, mapped to columns: nothing raw reaches SQL.
 TRIS = {
     "code": lambda s: (Etablissement.code,),
-    "nom": lambda s: (Etablissement.nom, Etablissement.code),
-    "commune": lambda s: (Etablissement.commune, Etablissement.nom),
+    "nom": lambda s: (Etablissement.cle_tri, Etablissement.code),
+    "commune": lambda s: (Etablissement.cle_tri_commune, Etablissement.code),
     "inscriptions": lambda s: (_nb_inscriptions(s).desc(), Etablissement.code),
     "service": lambda s: (Etablissement.service_ouvert.desc(), Etablissement.code),
 }
@@ -170,28 +169,6 @@ def suivi_etablissements(session_examen: SessionExamen | None, etabs: list[Etabl
                               .where(Etablissement.id.in_(ids)))
     figures = {r[0]: (r[1], r[2]) for r in rows}
     return [SuiviEtablissement(e, figures[e.id][0] or 0, bool(figures[e.id][1])) for e in etabs]
-
-
-def eleves_non_inscrits(etab: Etablissement, session_examen: SessionExamen | None) -> list[Eleve]:
-    """Pupils of the base, still present, with no active registration."""
-    if session_examen is None:
-        return []
-    registered = exists(select(Inscription.id).where(Inscription.eleve_id == Eleve.id, ACTIVE))
-    stmt = (select(Eleve).where(Eleve.etablissement_id == etab.id, Eleve.session_id == session_examen.id,
-                                Eleve.present.is_(True), ~registered)
-            .order_by(Eleve.nom, Eleve.prenoms))
-    return list(db.session.scalars(stmt.options(joinedload(Eleve.examen), joinedload(Eleve.specialite))))
-
-
-def inscriptions_hors_base(etab: Etablissement, session_examen: SessionExamen | None) -> list[Inscription]:
-    if session_examen is None:
-        return []
-    stmt = (select(Inscription).join(Candidat)
-            .where(Inscription.etablissement_id == etab.id, Inscription.session_id == session_examen.id,
-                   Inscription.hors_base.is_(True))
-            .options(joinedload(Inscription.candidat), joinedload(Inscription.specialite))
-            .order_by(Candidat.nom_naissance, Inscription.numero))
-    return list(db.session.scalars(stmt))
 
 
 # --- audit trail ---------------------------------------------------------------------
@@ -379,10 +356,10 @@ class PartBase:
 def part_base_inscrite(session_examen: SessionExamen, *, avancement: float | None = None) -> list[PartBase]:
     """For each establishment with a pupil base, the share of its pupils (present in the
     base) with an active registration, the same rule as its "élèves non inscrits" page
-    (``listes._registered``: by pupil or by INE and exam); largest share first. With the
+    (``listes.eleve_inscrit``: by pupil or by INE and exam); largest share first. With the
     campaign's ``avancement`` (0 to 1), an establishment whose share is below it is late:
     the page makes it stand out. One query."""
-    registered = exists(_registered(session_examen.id))
+    registered = exists(eleve_inscrit(session_examen.id))
     rows = db.session.execute(
         select(Etablissement.code, Etablissement.nom, func.count(Eleve.id).label("base"),
                func.sum(case((registered, 1), else_=0)).label("inscrits"))

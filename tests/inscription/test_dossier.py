@@ -14,8 +14,9 @@ from portal.services import exports
 from portal.services.inscriptions import snapshot
 from tests.inscription.conftest import text
 
-# Columns of candidats that are not part of the record: the key, and values derived from it.
-DERIVES = {"id"}
+# Columns of candidats that are not part of the record: the key, and the sort key derived from
+# the names (models.CLES_TRI).
+DERIVES = {"id", "cle_tri"}
 
 
 def test_every_column_of_the_candidate_is_declared_once():

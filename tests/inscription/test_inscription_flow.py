@@ -173,6 +173,7 @@ def test_same_pupil_cannot_register_twice_for_one_exam(client, poste, register):
     ("nom_naissance", "A" * 61, "60 caractères au maximum"),
     ("prenom1", "", "Ce champ est obligatoire"),
     ("date_naissance", "2099-01-01", "ne peut pas être dans le futur"),
+    ("date_naissance", "01/01/1901", "plus de 80 ans"),
     ("date_naissance", "31/02/2008", "Saisissez une date valide"),
     ("ine", "12345", "L'INE compte 11 caractères"),
     ("sexe", "X", "Indiquez le sexe"),

@@ -145,3 +145,21 @@ def test_late_window_accepts_an_authorised_candidate_and_flags_it(client, tardif
     db.session.commit()
     assert register(tardif).status_code == 302
     assert db.session.scalar(select(Inscription.tardive)) is True
+
+
+@pytest.mark.parametrize("naissance, message", [
+    (date.today() + timedelta(days=1), "ne peut pas être dans le futur"),
+    (date(date.today().year - 81, 12, 31), "plus de 80 ans"),
+    (date(date.today().year - 5, 1, 1), "moins de 12 ans"),
+])
+def test_final_check_refuses_a_birth_date_in_the_future_or_implausible(app, session_examen, naissance, message):
+    """The rule of the form, checked again on the server (identite.probleme_date_naissance)."""
+    from portal.services import ServiceError, candidatures
+
+    ctx = candidatures.Contexte(session_examen, "public")
+    candidat = {"nom_naissance": "MARTIN", "prenom1": "Léa", "sexe": "F", "date_naissance": naissance,
+                "statut": "individuel"}
+    with pytest.raises(ServiceError, match=message) as raised:
+        candidatures.check_candidat(ctx, candidat)
+    assert raised.value.field == "date_naissance"
+    candidatures.check_candidat(ctx, {**candidat, "date_naissance": date(2000, 1, 1)})

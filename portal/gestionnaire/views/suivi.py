@@ -10,7 +10,7 @@ from ...access import allow
 from ...extensions import db
 from ...formatting import plain_integer
 from ...models import Eleve, Etablissement
-from ...services import ServiceError, campagne, etablissements, passes, suivi
+from ...services import ServiceError, campagne, etablissements, listes, passes, suivi
 from .. import bp, graphiques
 from ..decorators import recent_login_required
 from ..forms import LaissezPasserForm
@@ -82,9 +82,13 @@ def _etablissement_or_404(code: str) -> Etablissement:
 def show_etablissement(code: str):
     etab = _etablissement_or_404(code)
     session_examen = campagne.current_session()
-    return render_template("gestionnaire/show_etablissement.html", etab=etab,
-                           eleves=suivi.eleves_non_inscrits(etab, session_examen),
-                           hors_base=suivi.inscriptions_hors_base(etab, session_examen))
+    eleves, hors_base = [], []
+    if session_examen is not None:
+        # The head's page of pupils not registered asks the same two questions (listes.py).
+        eleves = db.session.scalars(listes.eleves_non_inscrits(etab, session_examen)).all()
+        hors_base = db.session.scalars(listes.inscriptions_hors_base(etab, session_examen)).all()
+    return render_template("gestionnaire/show_etablissement.html", etab=etab, eleves=eleves,
+                           hors_base=hors_base)
 
 
 @bp.post("/etablissements/<code>/mots-de-passe")
