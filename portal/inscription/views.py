@@ -44,14 +44,22 @@ def _step_url(step: str) -> str:
     return url_for(".fill_step", etape=step)
 
 
+def _ferme(etat, etab: Etablissement, session_examen, **layout) -> str:
+    """Why the school's registration is not possible now, with the exams' calendar."""
+    calendrier = candidatures.calendrier(candidatures.Contexte(session_examen, "etablissement", etab))
+    return render_template("inscription/ferme.html", etat=etat, etablissement=etab, calendrier=calendrier,
+                           **layout)
+
+
 @bp.before_request
 def guard_service():
     """The flow stops when the service closes; a locked database still lets pages be read."""
     if request.endpoint not in FLOW_ENDPOINTS or g.get("poste") is None:
         return None
-    etat = candidatures.etat_poste(g.poste, campagne.current_session(), verifier_verrou=False)
+    session_examen = campagne.current_session()
+    etat = candidatures.etat_poste(g.poste, session_examen, verifier_verrou=False)
     if not etat.ouvert:
-        return render_template("inscription/ferme.html", etat=etat, etablissement=g.poste, **_layout()), 403
+        return _ferme(etat, g.poste, session_examen, **_layout()), 403
     return None
 
 
@@ -77,9 +85,10 @@ def login():
         form.form_errors.append("Code d'établissement ou mot de passe incorrect.")
         return render_template("inscription/login.html", form=form)
     throttle.POSTE_LOGIN.succeed(code, ip)
-    etat = candidatures.etat_poste(etab, campagne.current_session())
+    session_examen = campagne.current_session()
+    etat = candidatures.etat_poste(etab, session_examen)
     if not etat.ouvert:
-        return render_template("inscription/ferme.html", etat=etat, etablissement=etab)
+        return _ferme(etat, etab, session_examen)
     poste_id = postes.open_poste(etab)
     auth.start_session(poste={"etab": etab.id, "token": etab.inscription_token, "id": poste_id})
     audit.record("poste.ouvert", etab, actor={"type": "poste_inscription", "id": etab.id,

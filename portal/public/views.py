@@ -59,7 +59,8 @@ def guard_service():
     etat = campagne.etat_service(session_examen, "public")
     if etat.ouvert:
         etat = campagne.EtatService(False, raison="L'inscription n'est ouverte pour aucun examen en ce moment.")
-    return render_template("public/ferme.html", etat=etat), 403
+    calendrier = candidatures.calendrier(candidatures.Contexte(session_examen, "public"))
+    return render_template("public/ferme.html", etat=etat, calendrier=calendrier), 403
 
 
 @bp.get("/")

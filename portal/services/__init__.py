@@ -29,9 +29,13 @@ class DatabaseLocked(ServiceError):
         super().__init__(self._message())
 
     def _message(self) -> str:
+        return self.situation(" : aucune modification n'a été enregistrée.") + " La consultation reste possible."
+
+    def situation(self, consequence: str = ".") -> str:
+        """Since when, why and until when the database is locked, in French."""
         depuis = f" depuis le {format_datetime(self.depuis)}" if self.depuis else ""
         motif = f" ({self.motif})" if self.motif else ""
         fin = (f" Il sera levé à la fin de l'opération, au plus tard le {format_datetime(self.expire_at)}."
                if self.expire_at else " Il sera levé à la fin de l'opération.")
         return (f"La base est verrouillée{depuis} pour une opération de chargement des services académiques"
-                f"{motif} : aucune modification n'a été enregistrée.{fin} La consultation reste possible.")
+                f"{motif}{consequence}{fin}")

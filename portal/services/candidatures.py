@@ -33,7 +33,7 @@ from ..models import (
     new_token,
 )
 from ..request_cache import cached
-from . import ServiceError, audit, campagne, inscriptions, passwords, verrou
+from . import DatabaseLocked, ServiceError, audit, campagne, inscriptions, passwords, verrou
 from .campagne import EtatService
 from .identite import cle_identite, normaliser, probleme_date_naissance
 
@@ -206,8 +206,8 @@ def etat_poste(etablissement: Etablissement, session_examen: SessionExamen | Non
         return EtatService(False, raison="Le service d'inscription de l'établissement est fermé : le chef "
                                          "d'établissement l'ouvre depuis le service de suivi.")
     if verifier_verrou and verrou.is_held():
-        return EtatService(False, raison="La base est momentanément verrouillée pour une opération de "
-                                         "chargement : réessayez dans quelques minutes.")
+        return EtatService(False, raison=DatabaseLocked(verrou.current()).situation(
+            " : le poste d'inscription ne peut pas être ouvert."))
     ouverts = campagne.examens_ouverts(session_examen, "etablissement", now)
     if ouverts:
         return EtatService(True, tardif=all(e.tardif for e in ouverts.values()),

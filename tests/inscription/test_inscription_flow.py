@@ -107,7 +107,9 @@ def test_computer_does_not_open_while_a_service_is_closed(client, ecole, open_po
         for row in db.session.scalars(select(OuvertureService)):
             row.ouvert = False
     db.session.commit()
-    assert message in text(open_poste(ecole.etab, STRONG_PASSWORD))
+    page = text(open_poste(ecole.etab, STRONG_PASSWORD))
+    assert message in page
+    assert 'id="calendrier-examens"' in page  # which exams open when, closed since when
     assert client.get("/inscription/etape/identite").status_code == 302
 
 
@@ -153,10 +155,13 @@ def test_locked_database_refuses_the_submission_and_writes_nothing(client, poste
     assert count_inscriptions() == 1
 
 
-def test_locked_database_refuses_to_open_a_computer(client, ecole, open_poste):
-    verrou.acquire(acteur="gestionnaire@test", gestionnaire_id=None, motif="chargement")
+def test_locked_database_refuses_to_open_a_computer_saying_since_when_why_and_until_when(
+        client, ecole, open_poste):
+    verrou.acquire(acteur="gestionnaire@test", gestionnaire_id=None, motif="base élèves du lycée")
     db.session.commit()
-    assert "verrouillée" in text(open_poste(ecole.etab, STRONG_PASSWORD))
+    page = text(open_poste(ecole.etab, STRONG_PASSWORD))
+    assert "La base est verrouillée depuis le " in page and "(base élèves du lycée)" in page
+    assert "au plus tard le " in page and "quelques minutes" not in page
 
 
 def test_same_pupil_cannot_register_twice_for_one_exam(client, poste, register):

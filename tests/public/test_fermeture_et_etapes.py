@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.formatting import format_datetime, to_paris
 from portal.forms_common import ETAPES
-from portal.models import Brouillon, Inscription, StatutPublication, utcnow
+from portal.models import Brouillon, Inscription, OuvertureService, StatutPublication, utcnow
 from tests.inscription.conftest import text
 from tests.public.test_public_flow import SECRET, catalogue, fill  # noqa: F401
 
@@ -109,3 +109,14 @@ def test_public_home_says_the_number_of_steps_of_the_flow(client, catalogue):  #
     page = text(client.get("/public/"))
     assert f"{len(ETAPES)} étapes : identité, coordonnées, examen et spécialité, forme de passage, récapitulatif" \
         in page
+
+
+def test_registration_closed_for_every_exam_still_shows_the_calendar(client, catalogue):  # noqa: F811
+    ligne = db.session.scalar(select(OuvertureService).where(  # the manager closes the whole service
+        OuvertureService.service == "public", OuvertureService.examen_id.is_(None)))
+    ligne.ouvert = False
+    db.session.commit()
+    response = client.get("/public/inscription/identite")
+    assert response.status_code == 403
+    calendar = _calendar(text(response))
+    assert "Fermé CAP" in calendar and "Fermé BP" in calendar and "fermé par le rectorat" in calendar
