@@ -45,7 +45,7 @@ from benchmarks.flow import registration_server, shared_registration_server  # n
 @contextmanager
 def draft_not_validated_again():
     """Candidate and choice typed from the draft's saved strings, as the forms would give them."""
-    from portal import forms_common
+    from portal import parcours as flow
     from portal.services import candidatures
 
     def candidature(parcours):
@@ -61,8 +61,8 @@ def draft_not_validated_again():
         return candidat, candidatures.Choix(specialite.id, forme=forme.get("forme") or None,
                                             section_europeenne=europe)
 
-    with mock.patch.object(forms_common.Parcours, "candidature", candidature), \
-            mock.patch.object(forms_common.Parcours, "recapitulatif", lambda parcours: []):
+    with mock.patch.object(flow.Parcours, "candidature", candidature), \
+            mock.patch.object(flow.Parcours, "recapitulatif", lambda parcours: []):
         yield
 
 

@@ -1,6 +1,6 @@
 """P4: load of a pupil base (100,000 lines, one establishment) with validation.
 
-- value: rows/s of the portal's load (``services/chargements.py``) of the CSV file a manager
+- value: rows/s of the portal's load (``services/chargements/``) of the CSV file a manager
   uploads, both phases committed: ``create_preview`` (file kept, every line parsed and
   validated) then ``run`` (validated again, purge-and-reimport written with its exchange
   and undo traces); details give each phase;
@@ -36,7 +36,7 @@ COLUMNS = (
     "updated_at",
     "cle_tri",
 )
-# Names the load of a pupil base may have in services/chargements.py, first found is used.
+# Names the load of a pupil base may have in services/chargements/, first found is used.
 
 
 def run(ctx: Context) -> list[dict]:

@@ -22,12 +22,13 @@ from typing import Any
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from . import generation
 from .extensions import db
 from .models import ApiToken, Etablissement, Gestionnaire, Inscription, utcnow
-from .services import postes
+from .services import audit, postes
 
 KINDS = frozenset({
     "tous", "gestionnaire", "admin", "gestionnaire_mdp_initial", "etablissement",
@@ -161,10 +162,6 @@ def enforce_access() -> Any:
 
 def _audit_refusal(kinds: set[str]) -> None:
     """A logged-in visitor refused a route is a security event (ASVS 7.2.2)."""
-    from sqlalchemy.exc import OperationalError
-
-    from .services import audit
-
     audit.record("acces.refuse", outcome="refus", objet_type="Route", objet_id=request.endpoint,
                  details={"methode": request.method, "chemin": request.path[:200], "profils": sorted(kinds)})
     try:

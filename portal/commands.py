@@ -7,6 +7,9 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from .extensions import db
+from .services import ServiceError, audit, gestionnaires
+
 # Modules each exposing ``COMMANDS``, a list of click commands.
 COMMAND_MODULES = ("portal.demo", "portal.gestionnaire.cli")
 
@@ -19,9 +22,6 @@ COMMAND_MODULES = ("portal.demo", "portal.gestionnaire.cli")
 @with_appcontext
 def create_gestionnaire(email: str, nom: str, role: str, mot_de_passe: str) -> None:
     """Crée un compte gestionnaire (rectorat)."""
-    from .extensions import db
-    from .services import ServiceError, audit, gestionnaires
-
     try:
         compte = gestionnaires.create_gestionnaire(email=email, nom=nom, role=role, password=mot_de_passe,
                                                    must_change=True)

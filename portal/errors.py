@@ -61,7 +61,7 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(_exc):
         db.session.rollback()
         # A review form posted again once its registration is saved: the registration, not an
-        # expired form (see forms_common.resumes_after_csrf_error).
+        # expired form (see parcours.resumes_after_csrf_error).
         after = getattr(app.view_functions.get(request.endpoint or ""), "after_csrf_error", None)
         answer = after() if after is not None and request.method == "POST" else None
         if answer is not None:

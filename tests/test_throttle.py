@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.services import throttle
+from portal.services import ServiceError, throttle
 
 
 def test_fifth_failure_blocks_the_account_from_that_address_only(app):
@@ -31,3 +31,34 @@ class TestDisabledLimiter:
         for _ in range(10):
             throttle.ETABLISSEMENT_LOGIN.fail("0691234A", "10.0.0.1")
         assert throttle.ETABLISSEMENT_LOGIN.blocked_for("0691234A", "10.0.0.1") is None
+
+
+def test_every_login_service_refuses_past_its_throttle_with_the_one_exception(app, make_etablissement,
+                                                                              make_gestionnaire):
+    """The four logins (tracking, school computer, manager, candidate) go through services
+    that raise throttle.TropDeTentatives, even for the right password: the views answer 429."""
+    from datetime import date
+
+    from portal.extensions import limiter
+    from portal.services import candidatures, etablissements, gestionnaires, postes
+
+    limiter.reset()
+    etab = make_etablissement()
+    compte = make_gestionnaire()
+    ip = "10.0.0.7"
+    tries = [
+        (lambda: etablissements.authenticate(etab.code, "mauvais", ip)),
+        (lambda: postes.authenticate(etab.code, "mauvais", ip)),
+        (lambda: gestionnaires.authenticate(compte.email, "mauvais", ip=ip)),
+        (lambda: candidatures.authenticate(None, 12, date(2008, 1, 1), "mauvais", ip)),
+    ]
+    with app.test_request_context("/"):
+        for attempt in tries:
+            for _ in range(5):
+                with pytest.raises(ServiceError) as refused:
+                    attempt()
+                assert not isinstance(refused.value, throttle.TropDeTentatives)
+            with pytest.raises(throttle.TropDeTentatives) as blocked:
+                attempt()
+            assert "réessayez dans" in blocked.value.message and blocked.value.wait.total_seconds() > 0
+    limiter.reset()

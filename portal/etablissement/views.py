@@ -18,7 +18,17 @@ from ..database import writes_on_get
 from ..extensions import db
 from ..formatting import format_datetime, plain_integer
 from ..models import Inscription, utcnow
-from ..services import DatabaseLocked, ServiceError, audit, campagne, confirmations, etablissements, listes, pdf
+from ..services import (
+    DatabaseLocked,
+    ServiceError,
+    audit,
+    campagne,
+    confirmations,
+    etablissements,
+    listes,
+    pdf,
+    throttle,
+)
 from . import bp
 from .forms import (
     ActionForm,
@@ -85,7 +95,7 @@ def login():
     if form.validate_on_submit():
         try:
             etab = etablissements.authenticate(form.code.data, form.password.data, request.remote_addr or "inconnu")
-        except etablissements.LoginBlocked as exc:
+        except throttle.TropDeTentatives as exc:
             form.form_errors.append(exc.message)
             status = 429
         except ServiceError as exc:
@@ -146,7 +156,7 @@ def change_inscription_password():
         except ServiceError as exc:
             db.session.commit()  # only the audited failure was written
             _form_error(form, exc)
-            if isinstance(exc, etablissements.LoginBlocked):
+            if isinstance(exc, throttle.TropDeTentatives):
                 status = 429
         else:
             db.session.commit()

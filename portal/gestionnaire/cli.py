@@ -14,6 +14,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..extensions import db
+from ..models import Etablissement
+from ..services import ServiceError, chargements, verrou
+from ..services.campagne import current_session
 from .cli_dechargements import export_group, recompute_statuses
 
 ACTEUR = "ligne de commande"
@@ -63,10 +67,6 @@ def import_eleves(fichier: Path, dry_run: bool, code: str) -> None:
 
 
 def _targets(type_: str, code: str | None):
-    from ..extensions import db
-    from ..models import Etablissement
-    from ..services.campagne import current_session
-
     session_examen = current_session()
     if type_ != "eleves":
         return session_examen, None
@@ -80,9 +80,6 @@ def _targets(type_: str, code: str | None):
 
 
 def _load(type_: str, fichier: Path, dry_run: bool, code: str | None = None) -> None:
-    from ..extensions import db
-    from ..services import ServiceError, chargements, verrou
-
     session_examen, etab = _targets(type_, code)
     with open(fichier, "rb") as fh:
         meta = chargements.create_preview(type_, fh, fichier.name, session_examen=session_examen,
@@ -116,8 +113,6 @@ def _load(type_: str, fichier: Path, dry_run: bool, code: str | None = None) -> 
 
 
 def _run(meta, fichier: Path):
-    from ..services import ServiceError, chargements
-
     with click.progressbar(length=fichier.stat().st_size, label="Chargement", file=sys.stderr) as bar:
         position = {"n": 0}
 

@@ -1,9 +1,9 @@
-"""Forms of the in-school registration service (the steps are in ``portal.forms_common``)."""
+"""Forms of the in-school registration service (the steps are in ``portal.etapes``)."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..forms_common import strip
+from ..champs import strip
 
 
 class PosteLoginForm(FlaskForm):

@@ -8,16 +8,16 @@ on the server (services/postes.py).
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import auth
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db
-from ..forms_common import Enregistrement, Parcours, run_review, run_step, step_context
+from ..parcours import Enregistrement, Parcours, run_review, run_step, step_context
 from ..models import Etablissement, Inscription
-from ..services import audit, brouillons, campagne, candidatures, passwords, postes, throttle
+from ..services import ServiceError, audit, brouillons, campagne, candidatures, postes, throttle
+from ..services.confirmations import confirmation_pdf
 from ..telechargements import telechargement
 from . import bp
 from .forms import ConfirmForm, PosteLoginForm
@@ -71,20 +71,15 @@ def login():
     form = PosteLoginForm()
     if not form.validate_on_submit():
         return render_template("inscription/login.html", form=form)
-    code, ip = form.code.data.upper(), request.remote_addr or ""
-    wait = throttle.POSTE_LOGIN.blocked_for(code, ip)
-    if wait is not None:
-        form.form_errors.append(throttle.wait_message(wait))
+    try:
+        etab = postes.authenticate(form.code.data, form.password.data, request.remote_addr or "")
+    except throttle.TropDeTentatives as exc:
+        form.form_errors.append(exc.message)
         return render_template("inscription/login.html", form=form), 429
-    etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code, Etablissement.actif.is_(True)))
-    if not passwords.verify_password(etab.inscription_password_hash if etab else None, form.password.data):
-        throttle.POSTE_LOGIN.fail(code, ip)
-        audit.record("poste.connexion", outcome="echec", objet_type="Etablissement", objet_id=code,
-                     etablissement_code=etab.code if etab else None)
-        db.session.commit()
-        form.form_errors.append("Code d'établissement ou mot de passe incorrect.")
+    except ServiceError as exc:
+        db.session.commit()  # the audited failure
+        form.form_errors.append(exc.message)
         return render_template("inscription/login.html", form=form)
-    throttle.POSTE_LOGIN.succeed(code, ip)
     session_examen = campagne.current_session()
     etat = candidatures.etat_poste(etab, session_examen)
     if not etat.ouvert:
@@ -152,8 +147,6 @@ def show_confirmation():
 @allow("poste")
 @writes_on_get
 def download_confirmation():
-    from ..services.confirmations import confirmation_pdf
-
     inscription = _last_inscription()
     content = confirmation_pdf(inscription)
     db.session.commit()

@@ -1,9 +1,10 @@
-"""Forms of the public registration service (the steps are in ``portal.forms_common``)."""
+"""Forms of the public registration service (the steps are in ``portal.etapes``)."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
-from ..forms_common import SecretForm, strip
+from ..champs import strip
+from ..etapes import SecretForm
 
 __all__ = ["CandidatLoginForm", "ConfirmForm", "SecretForm", "VerificationForm"]
 

@@ -9,18 +9,11 @@ from .. import auth, dossier
 from ..access import allow
 from ..database import writes_on_get
 from ..extensions import db, limiter
-from ..forms_common import (
-    TITRES_ETAPES,
-    Enregistrement,
-    Parcours,
-    as_text,
-    resumes_after_csrf_error,
-    run_review,
-    run_step,
-    step_context,
-)
+from ..etapes import TITRES_ETAPES, as_text
+from ..parcours import Enregistrement, Parcours, resumes_after_csrf_error, run_review, run_step, step_context
 from ..models import Inscription
-from ..services import campagne, candidatures, throttle
+from ..services import ServiceError, campagne, candidatures, throttle
+from ..services.confirmations import confirmation_pdf
 from ..telechargements import telechargement
 from . import bp
 from .forms import CandidatLoginForm, ConfirmForm, SecretForm, VerificationForm
@@ -128,19 +121,16 @@ def login():
     form = CandidatLoginForm()
     if not form.validate_on_submit():
         return render_template("public/login.html", form=form)
-    account, ip = str(form.numero_value), request.remote_addr or ""
-    wait = throttle.CANDIDAT_LOGIN.blocked_for(account, ip)
-    if wait is not None:
-        form.form_errors.append(throttle.wait_message(wait))
+    try:
+        inscription = candidatures.authenticate(campagne.current_session(), form.numero_value,
+                                                form.date_naissance.data, form.secret.data,
+                                                request.remote_addr or "")
+    except throttle.TropDeTentatives as exc:
+        form.form_errors.append(exc.message)
         return render_template("public/login.html", form=form), 429
-    inscription = candidatures.find_for_login(campagne.current_session(), form.numero_value,
-                                              form.date_naissance.data, form.secret.data)
-    if inscription is None:
-        throttle.CANDIDAT_LOGIN.fail(account, ip)
-        form.form_errors.append("Ces informations ne permettent pas de retrouver une inscription : vérifiez le "
-                                "numéro, la date de naissance et le code secret.")
+    except ServiceError as exc:
+        form.form_errors.append(exc.message)
         return render_template("public/login.html", form=form)
-    throttle.CANDIDAT_LOGIN.succeed(account, ip)
     auth.start_session(candidat={"inscription": inscription.id, "token": inscription.session_token})
     return redirect(url_for(".show_inscription", inscription_id=inscription.id))
 
@@ -171,8 +161,6 @@ def show_inscription(inscription_id: int):
 @allow("candidat")
 @writes_on_get
 def download_confirmation(inscription_id: int):
-    from ..services.confirmations import confirmation_pdf
-
     inscription = _own(inscription_id)
     content = confirmation_pdf(inscription)
     db.session.commit()

@@ -33,7 +33,7 @@ from ..models import (
     new_token,
 )
 from ..request_cache import cached
-from . import DatabaseLocked, ServiceError, audit, campagne, inscriptions, passwords, verrou
+from . import DatabaseLocked, ServiceError, audit, campagne, inscriptions, passwords, throttle, verrou
 from .campagne import EtatService
 from .identite import cle_identite, normaliser, probleme_date_naissance
 
@@ -433,6 +433,28 @@ def _flatten(snap: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- public candidates coming back ---------------------------------------------------
+
+
+LOGIN_ERROR = ("Ces informations ne permettent pas de retrouver une inscription : vérifiez le numéro, la date "
+               "de naissance et le code secret.")
+
+
+def authenticate(session_examen: SessionExamen | None, numero: int | None, date_naissance: date | None,
+                 secret: str, ip: str) -> Inscription:
+    """The public registration a candidate comes back to.
+
+    Raises throttle.TropDeTentatives past the throttle (even with the right answers) and
+    ServiceError with one message whichever part was wrong."""
+    account = str(numero)
+    wait = throttle.CANDIDAT_LOGIN.blocked_for(account, ip)
+    if wait is not None:
+        raise throttle.TropDeTentatives(wait)
+    inscription = find_for_login(session_examen, numero, date_naissance, secret)
+    if inscription is None:
+        throttle.CANDIDAT_LOGIN.fail(account, ip)
+        raise ServiceError(LOGIN_ERROR)
+    throttle.CANDIDAT_LOGIN.succeed(account, ip)
+    return inscription
 
 
 def find_for_login(session_examen: SessionExamen | None, numero: int | None, date_naissance: date | None,

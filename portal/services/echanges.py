@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from ..database import begin_write
 from ..extensions import db
+from ..formatting import format_datetime
 from ..models import Echange, Verrou, utcnow
 from . import ServiceError, audit, verrou
 
@@ -86,8 +87,6 @@ def start(type_: str, *, acteur: str, gestionnaire_id: int | None = None, sessio
         mark_stale()
         other = running_load()
         if other is not None:
-            from ..formatting import format_datetime
-
             raise ServiceError(f"Un chargement est déjà en cours (lancé par {other.acteur} le "
                                f"{format_datetime(other.started_at)}) : attendez qu'il se termine.")
     fichier = fichier or {}

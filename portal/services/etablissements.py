@@ -3,7 +3,6 @@ the European-section answer and the cancellation of its registrations."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import exists, select
 
@@ -19,14 +18,6 @@ INSCRIPTION_PASSWORD_DEFAULT_ERROR = (
     "puis ouvrez le service.")
 
 
-class LoginBlocked(ServiceError):
-    """Too many failed logins for this code or address: refused before any hashing."""
-
-    def __init__(self, wait: timedelta):
-        super().__init__(throttle.wait_message(wait))
-        self.wait = wait
-
-
 def _normalise_code(code: str) -> str:
     return (code or "").strip().upper()[:8]
 
@@ -34,7 +25,7 @@ def _normalise_code(code: str) -> str:
 def authenticate(code: str, password: str, ip: str) -> Etablissement:
     """The establishment whose code and tracking password match; audits the attempt.
 
-    Raises LoginBlocked past the throttle (even for the right password) and ServiceError
+    Raises throttle.TropDeTentatives past the throttle (even for the right password) and ServiceError
     with one generic message for an unknown code or a wrong password.
     """
     code = _normalise_code(code)
@@ -42,7 +33,7 @@ def authenticate(code: str, password: str, ip: str) -> Etablissement:
     if wait is not None:
         audit.record("etablissement.connexion", outcome="refus", etablissement_code=None,
                      objet_type="Etablissement", objet_id=code, details={"motif": "trop de tentatives"})
-        raise LoginBlocked(wait)
+        raise throttle.TropDeTentatives(wait)
     etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code,
                                                          Etablissement.actif.is_(True)))
     if not passwords.verify_password(etab.suivi_password_hash if etab else None, password or ""):
@@ -103,7 +94,7 @@ def change_inscription_password(etab: Etablissement, current_suivi_password: str
     if wait is not None:
         audit.record("etablissement.mot_de_passe_inscription", etab, outcome="refus",
                      details={"motif": "trop de tentatives"})
-        raise LoginBlocked(wait)
+        raise throttle.TropDeTentatives(wait)
     if not passwords.verify_password(etab.suivi_password_hash, current_suivi_password or ""):
         throttle.ETABLISSEMENT_LOGIN.fail(etab.code, ip)
         audit.record("etablissement.mot_de_passe_inscription", etab, outcome="echec",

@@ -37,10 +37,6 @@ def create_gestionnaire(*, email: str, nom: str, role: str, password: str, must_
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 
 
-class TooManyAttempts(ServiceError):
-    """Logins of this account from this address are suspended for a while."""
-
-
 def find_by_email(email: str) -> Gestionnaire | None:
     cleaned = (email or "").strip().lower()
     if not cleaned:
@@ -59,7 +55,7 @@ def authenticate(email: str, password: str, *, ip: str) -> Gestionnaire:
     if wait is not None:
         audit.record("gestionnaire.connexion", outcome="refus", objet_type="Gestionnaire",
                      details={"email": account_key, "motif": "trop de tentatives"})
-        raise TooManyAttempts(throttle.wait_message(wait))
+        raise throttle.TropDeTentatives(wait)
     compte = find_by_email(account_key)
     usable = compte if compte is not None and compte.actif else None
     if not verify_password(usable.password_hash if usable else None, password or ""):
@@ -78,7 +74,7 @@ def confirm_password(compte: Gestionnaire, password: str, *, ip: str) -> None:
     wait = throttle.GESTIONNAIRE_LOGIN.blocked_for(compte.email, ip)
     if wait is not None:
         audit.record("gestionnaire.reauthentification", compte, outcome="refus")
-        raise TooManyAttempts(throttle.wait_message(wait))
+        raise throttle.TropDeTentatives(wait)
     if not verify_password(compte.password_hash, password or ""):
         throttle.GESTIONNAIRE_LOGIN.fail(compte.email, ip)
         audit.record("gestionnaire.reauthentification", compte, outcome="echec")

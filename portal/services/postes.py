@@ -16,6 +16,9 @@ from sqlalchemy import bindparam, delete, insert, select
 
 from ..extensions import db
 from ..models import Etablissement, PosteOuvert, new_token, utcnow
+from . import ServiceError, audit, passwords, throttle
+
+LOGIN_ERROR = "Code d'établissement ou mot de passe incorrect."
 
 _TABLE = PosteOuvert.__table__
 # Read on every request of a school computer: built once, no ORM object.
@@ -31,6 +34,25 @@ _PURGE = delete(_TABLE).where(_TABLE.c.opened_at < bindparam("before"))
 
 def _oldest_open() -> datetime:
     return utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+
+
+def authenticate(code: str, password: str, ip: str) -> Etablissement:
+    """The establishment whose code and registration password match.
+
+    Raises throttle.TropDeTentatives past the throttle (even for the right password) and
+    ServiceError with one message for an unknown code or a wrong password (audited)."""
+    code = (code or "").strip().upper()
+    wait = throttle.POSTE_LOGIN.blocked_for(code, ip)
+    if wait is not None:
+        raise throttle.TropDeTentatives(wait)
+    etab = db.session.scalar(select(Etablissement).where(Etablissement.code == code, Etablissement.actif.is_(True)))
+    if not passwords.verify_password(etab.inscription_password_hash if etab else None, password or ""):
+        throttle.POSTE_LOGIN.fail(code, ip)
+        audit.record("poste.connexion", outcome="echec", objet_type="Etablissement", objet_id=code,
+                     etablissement_code=etab.code if etab else None)
+        raise ServiceError(LOGIN_ERROR, field="password")
+    throttle.POSTE_LOGIN.succeed(code, ip)
+    return etab
 
 
 def open_poste(etab: Etablissement) -> str:

@@ -22,6 +22,7 @@ from flask import current_app
 from limits import RateLimitItem, parse, parse_many
 
 from ..extensions import limiter
+from . import ServiceError
 
 
 def _sanitize(value: str) -> str:
@@ -162,6 +163,15 @@ PUBLIC_INSCRIPTIONS = Quota("public-inscriptions", "PUBLIC_INSCRIPTIONS_PER_ADDR
                             "Trop d'inscriptions ont été enregistrées")
 PUBLIC_DRAFTS = Quota("public-brouillons", "PUBLIC_DRAFTS_PER_ADDRESS",
                       "Trop d'inscriptions ont été commencées")
+
+
+class TropDeTentatives(ServiceError):
+    """Too many failed attempts for this account or from this address: refused before any
+    password hashing, even with the right password (the views answer 429)."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(wait_message(wait))
+        self.wait = wait
 
 
 def wait_message(wait: timedelta) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, update
 from .. import generation
 from ..database import begin_write
 from ..extensions import db
+from ..formatting import format_datetime
 from ..models import Verrou, utcnow
 from . import DatabaseLocked, ServiceError, audit
 
@@ -110,6 +111,4 @@ def release(*, acteur: str) -> bool:
 
 
 def _fr(moment: datetime | None) -> str:
-    from ..formatting import format_datetime
-
     return format_datetime(moment) if moment else "?"

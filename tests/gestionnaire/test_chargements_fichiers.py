@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Echange, EchangeTrace, Eleve
-from portal.services import base_eleves
+from portal.services.chargements import base_eleves
 
 from .chargements_support import (  # noqa: F401
     ENTETE_ELEVES,

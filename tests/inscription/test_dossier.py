@@ -8,7 +8,7 @@ from datetime import date
 
 from portal import dossier
 from portal.api.openapi import CANDIDAT_SCHEMA
-from portal.forms_common import ContactForm, IdentiteForm
+from portal.etapes import ContactForm, IdentiteForm
 from portal.models import Candidat
 from portal.services import exports
 from portal.services.inscriptions import snapshot

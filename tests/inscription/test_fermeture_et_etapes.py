@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.forms_common import ETAPES
+from portal.etapes import ETAPES
 from portal.models import Inscription
 from tests.inscription.conftest import text
 from tests.inscription.test_inscription_flow import fill_until_review

@@ -5,7 +5,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 
 from portal import ui
-from portal.forms_common import IdentiteForm
+from portal.etapes import IdentiteForm
 from portal.models import LIBELLES
 
 

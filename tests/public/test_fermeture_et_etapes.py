@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.formatting import format_datetime, to_paris
-from portal.forms_common import ETAPES
+from portal.etapes import ETAPES
 from portal.models import Brouillon, Inscription, OuvertureService, StatutPublication, utcnow
 from tests.inscription.conftest import text
 from tests.public.test_public_flow import SECRET, catalogue, fill  # noqa: F401

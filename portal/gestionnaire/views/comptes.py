@@ -7,7 +7,7 @@ from ... import auth
 from ...access import allow
 from ...extensions import db
 from ...models import Gestionnaire
-from ...services import ServiceError, gestionnaires
+from ...services import ServiceError, gestionnaires, throttle
 from .. import bp
 from ..decorators import recent_login_required
 from ..forms import ChangePasswordForm, GestionnaireForm, LoginForm, ReauthForm, ResetPasswordForm
@@ -27,7 +27,7 @@ def login():
     if form.validate_on_submit():
         try:
             compte = gestionnaires.authenticate(form.email.data, form.password.data, ip=request.remote_addr or "")
-        except gestionnaires.TooManyAttempts as exc:
+        except throttle.TropDeTentatives as exc:
             form.form_errors.append(exc.message)
             status = 429
         except ServiceError as exc:
@@ -79,7 +79,7 @@ def reauthenticate():
     if form.validate_on_submit():
         try:
             gestionnaires.confirm_password(compte, form.password.data, ip=request.remote_addr or "")
-        except gestionnaires.TooManyAttempts as exc:
+        except throttle.TropDeTentatives as exc:
             form.form_errors.append(exc.message)
             status = 429
         except ServiceError as exc:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -47,13 +47,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..collation import cle_tri
-from ..extensions import db
-from ..models import DECISIONS, EXAMENS, EchangeTrace, Eleve, Inscription, utcnow
-from .identite import probleme_date_naissance
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .chargements import Contexte, Rapport
+from ...collation import cle_tri
+from ...extensions import db
+from ...models import DECISIONS, EXAMENS, EchangeTrace, Eleve, Examen, Inscription, utcnow
+from ..identite import probleme_date_naissance
+from .contexte import Contexte, Rapport
 
 COLONNES = ("ine", "nom", "prenoms", "date_naissance", "examen", "decision", "specialite", "note")
 # The values a load compares and an undo trace keeps (``echange_id``: who wrote it last).
@@ -300,8 +298,6 @@ def _samples(connection: Connection, cible: Cible) -> dict[str, list[dict]]:
 
 
 def _examen_codes(connection: Connection):
-    from ..models import Examen
-
     return connection.execute(select(Examen.code, Examen.id)).all()
 
 
