@@ -135,15 +135,25 @@ class Context:
         return quick if self.quick else full
 
     def fresh_url(self, name: str) -> str:
-        """An empty database for one row: a new SQLite file, or the PostgreSQL bench
-        database with its public schema dropped and created again."""
+        """An empty database for one row: a new SQLite file, or a PostgreSQL database of its
+        own (the bench database's name + ``_name``) with its public schema dropped and
+        created again, so that a row never empties the database of a server another row
+        shares."""
         if self.database == "sqlite":
             path = self.workdir / f"{name}.sqlite"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             return f"sqlite:///{path}"
-        reset_postgres(PG_URL)
-        return PG_URL
+        from sqlalchemy.engine import make_url
+
+        base = make_url(PG_URL)
+        url = base.set(database=f"{base.database}_{re.sub(r'[^a-z0-9_]', '_', name.lower())}")
+        url = url.render_as_string(hide_password=False)
+        reason = postgres_available(url)  # creates the database on first use
+        if reason is not None:
+            raise NotAvailable(reason)
+        reset_postgres(url)
+        return url
 
 
 def postgres_available(url: str = PG_URL) -> str | None:
