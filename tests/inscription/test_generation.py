@@ -95,6 +95,15 @@ def test_a_password_reset_by_another_instance_closes_the_school_computer(client,
     assert response.headers["Location"].endswith("/inscription/")
 
 
+def test_a_computer_closed_through_another_instance_is_closed_on_the_next_page(client, poste, other_instance):
+    assert client.get(STEP).status_code == 200
+    assert client.get(STEP).status_code == 200  # the open computers now kept by this process
+    other_instance("DELETE FROM postes_ouverts WHERE etablissement_id = :id", id=poste.etab.id)
+    response = client.get(STEP)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/inscription/")
+
+
 def test_a_lock_taken_by_another_instance_shows_on_the_next_page(client, poste, other_instance):
     assert "maintenance" not in client.get(STEP).get_data(as_text=True).lower()
     other_instance("INSERT INTO verrous (nom, actif, acteur, motif) VALUES ('base', :actif, 'gestionnaire', "

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from portal.extensions import db
-from portal.models import AuditEvent, PosteOuvert
+from portal.models import AuditEvent, PosteOuvert, utcnow
 from tests.conftest import STRONG_PASSWORD
 
 STEP = "/inscription/etape/identite"
@@ -51,7 +51,7 @@ def test_the_button_says_what_it_does(client, poste):
 
 def test_an_expired_computer_is_refused_and_purged_when_another_opens(app, client, poste, open_poste):
     old = app.config["SESSION_ABSOLUTE_LIFETIME"] + timedelta(minutes=1)
-    db.session.execute(update(PosteOuvert).values(opened_at=PosteOuvert.opened_at - old))
+    db.session.execute(update(PosteOuvert).values(opened_at=utcnow() - old))
     db.session.commit()
     copy = copy_of(app, client)
     assert copy.get(STEP).headers["Location"].endswith("/inscription/")
