@@ -4,8 +4,7 @@ A registration step shows a dozen fields; as nested Jinja macros (group, label, 
 control, messages) they took a third of the page's time. These functions write the same
 markup with plain strings: every value that comes from a field, a label, a hint or an
 attribute goes through ``escape`` (nothing is marked safe unescaped), and the control itself
-is still the field's WTForms widget. The markup of an empty field is kept (see ``_PRISTINE``):
-most step pages are shown empty, to one pupil after another.
+is still the field's WTForms widget.
 """
 from __future__ import annotations
 
@@ -32,43 +31,11 @@ def messages(field) -> Markup:
         f'<div class="fr-messages-group" id="{field_id}-messages" aria-live="polite">{errors}\n  </div>')
 
 
-# An empty field (nothing but its declared default, no error) is drawn the same for every
-# visitor: its markup is kept per process, under everything it is made from. A field with a
-# value, raw input or an error is always drawn afresh, so no answer is ever kept here.
-_PRISTINE: dict[tuple, Markup] = {}
-_PRISTINE_MAX = 4096
-
-
-def _pristine_key(field, kind: str, args: tuple) -> tuple | None:
-    if field.errors or field.raw_data or field.data != field.default or callable(field.default):
-        return None
-    render_kw = field.render_kw
-    return (kind, type(field), type(field.widget), field.id, field.name, str(field.label.text),
-            tuple(sorted(vars(field.flags).items())), repr(getattr(field, "choices", None)),
-            tuple(sorted(render_kw.items())) if render_kw else None, args)
-
-
-def _kept(field, kind: str, args: tuple, draw) -> Markup:
-    key = _pristine_key(field, kind, args)
-    if key is None:
-        return draw()
-    try:
-        markup = _PRISTINE.get(key)
-    except TypeError:  # an unhashable attribute value: drawn every time
-        return draw()
-    if markup is None:
-        if len(_PRISTINE) >= _PRISTINE_MAX:
-            _PRISTINE.clear()
-        markup = _PRISTINE[key] = draw()
-    return markup
-
-
 def input(field, hint=None, autocomplete=None, type=None, optional=False,  # noqa: A001
           **attributes) -> Markup:
     """Text-like input (StringField, EmailField, DateField...): extra keyword arguments are
     HTML attributes of the control (maxlength=8, inputmode="numeric"...)."""
-    return _kept(field, "input", (hint, autocomplete, type, optional, tuple(sorted(attributes.items()))),
-                 lambda: _input(field, hint, autocomplete, type, optional, attributes))
+    return _input(field, hint, autocomplete, type, optional, attributes)
 
 
 def _input(field, hint, autocomplete, type, optional, attributes) -> Markup:  # noqa: A002
@@ -90,8 +57,7 @@ def _input(field, hint, autocomplete, type, optional, attributes) -> Markup:  # 
 def radios(field, legend=None, hint=None, inline=False, optional=False) -> Markup:
     """Radio buttons in a fieldset whose legend is the field's label (or ``legend``); each
     option's input id is ``<id>-<n>`` (WTForms)."""
-    return _kept(field, "radios", (legend, hint, inline, optional),
-                 lambda: _radios(field, legend, hint, inline, optional))
+    return _radios(field, legend, hint, inline, optional)
 
 
 def _radios(field, legend, hint, inline, optional) -> Markup:
